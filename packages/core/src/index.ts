@@ -1,0 +1,5 @@
+export * from './errors.js'
+export * from './bytes.js'
+export * from './crypto/signature.js'
+export * from './crypto/portable.js'
+export * from './merkle/hash.js'
