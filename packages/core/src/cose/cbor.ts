@@ -1,0 +1,256 @@
+/**
+ * A small, strict CBOR codec (RFC 8949) for everything COSE in this project. Hand-written rather than
+ * cbor-x so that the exact bytes we sign and store are auditable in one place.
+ *
+ * Data model: unsigned/negative integers as `number` when safe and `bigint` beyond; byte strings as
+ * `Uint8Array`; text strings as `string`; arrays; `Map` for maps (keys int or tstr only); `false`,
+ * `true`, `null`; tags as `Tagged`. Floats, `undefined` and other simple values are not in the model.
+ *
+ * Encoding is deterministic (RFC 8949 §4.2.1): shortest-form heads, definite lengths, map keys sorted
+ * by their encoded bytes.
+ *
+ * Decoding is for untrusted input: size, depth and item limits; no indefinite lengths, reserved
+ * additional-info values (28–30), floats or simple values other than false/true/null; declared lengths
+ * are checked against the remaining input before anything is allocated; no trailing bytes, no
+ * duplicate map keys, map keys int or tstr only, strict UTF-8, and only the tags the caller allows.
+ * Failures are ScittError MALFORMED, or TOO_LARGE for the limits. Non-shortest heads and unsorted map
+ * keys are accepted unless `deterministic` is set (other implementations' COSE need not be
+ * deterministic; signatures cover the raw protected bytes, never a re-encoding).
+ */
+import { compareBytes, concatBytes, fromUtf8, utf8 } from '../bytes.js'
+import { malformed, ScittError } from '../errors.js'
+
+export type CborKey = number | bigint | string
+export type CborMap = Map<CborKey, CborValue>
+export type CborValue = number | bigint | string | Uint8Array | boolean | null | CborValue[] | CborMap | Tagged
+
+/** A tagged data item (RFC 8949 §3.4), e.g. `new Tagged(18, [...])` for COSE_Sign1. */
+export class Tagged {
+  constructor (readonly tag: number, readonly value: CborValue) {
+    if (!Number.isSafeInteger(tag) || tag < 0) throw new RangeError('tag must be a non-negative safe integer')
+  }
+}
+
+export interface CborDecodeOptions {
+  /** Maximum input size in bytes (default 1 MiB). */
+  maxSize?: number
+  /** Maximum nesting depth of arrays, maps and tags (default 16). */
+  maxDepth?: number
+  /** Maximum number of data items in total (default 65536). */
+  maxItems?: number
+  /** Tags allowed anywhere in the input (default none). */
+  tags?: readonly number[]
+  /** Also require deterministic encoding: shortest heads, map keys in ascending encoded order. */
+  deterministic?: boolean
+}
+
+export const CBOR_DEFAULT_LIMITS = { maxSize: 1 << 20, maxDepth: 16, maxItems: 65536 } as const
+
+const U64_MAX = (1n << 64n) - 1n
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+/** Deterministic encoding (RFC 8949 §4.2.1). TypeError / RangeError for values outside the model. */
+export function encodeCbor (value: CborValue): Uint8Array {
+  const parts: Uint8Array[] = []
+  write(parts, value)
+  return concatBytes(...parts)
+}
+
+function head (major: number, n: number | bigint): Uint8Array {
+  const value = typeof n === 'bigint' && n <= MAX_SAFE ? Number(n) : n
+  const m = major * 32
+  if (typeof value === 'bigint') {
+    const out = new Uint8Array(9)
+    out[0] = m + 27
+    new DataView(out.buffer).setBigUint64(1, value)
+    return out
+  }
+  if (value < 24) return Uint8Array.of(m + value)
+  if (value < 0x100) return Uint8Array.of(m + 24, value)
+  if (value < 0x10000) return Uint8Array.of(m + 25, Math.floor(value / 256), value % 256)
+  const out = new Uint8Array(value < 0x100000000 ? 5 : 9)
+  const view = new DataView(out.buffer)
+  if (out.length === 5) {
+    out[0] = m + 26
+    view.setUint32(1, value)
+  } else {
+    out[0] = m + 27
+    view.setUint32(1, Math.floor(value / 0x100000000))
+    view.setUint32(5, value % 0x100000000)
+  }
+  return out
+}
+
+function writeInteger (parts: Uint8Array[], value: number | bigint): void {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new TypeError(`cannot encode ${value}: only safe integers (floats are not supported)`)
+    parts.push(value >= 0 ? head(0, value) : head(1, -1 - value))
+    return
+  }
+  if (value >= 0n) {
+    if (value > U64_MAX) throw new RangeError('integer above 2^64-1')
+    parts.push(head(0, value))
+  } else {
+    if (-1n - value > U64_MAX) throw new RangeError('integer below -2^64')
+    parts.push(head(1, -1n - value))
+  }
+}
+
+function write (parts: Uint8Array[], value: CborValue): void {
+  if (typeof value === 'number' || typeof value === 'bigint') return writeInteger(parts, value)
+  if (typeof value === 'string') {
+    const bytes = utf8(value)
+    parts.push(head(3, bytes.length), bytes)
+  } else if (value instanceof Uint8Array) {
+    parts.push(head(2, value.length), value)
+  } else if (value === false || value === true || value === null) {
+    parts.push(Uint8Array.of(value === null ? 0xf6 : value ? 0xf5 : 0xf4))
+  } else if (Array.isArray(value)) {
+    parts.push(head(4, value.length))
+    for (const item of value) write(parts, item)
+  } else if (value instanceof Map) {
+    const entries: Array<[Uint8Array, CborValue]> = []
+    for (const [k, v] of value) {
+      if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'bigint') throw new TypeError('map keys must be integers or text strings')
+      entries.push([encodeCbor(k), v])
+    }
+    entries.sort((a, b) => compareBytes(a[0], b[0]))
+    parts.push(head(5, entries.length))
+    for (let i = 0; i < entries.length; i++) {
+      const [k, v] = entries[i]!
+      if (i > 0 && compareBytes(entries[i - 1]![0], k) === 0) throw new TypeError('duplicate map key')
+      parts.push(k)
+      write(parts, v)
+    }
+  } else if (value instanceof Tagged) {
+    parts.push(head(6, value.tag))
+    write(parts, value.value)
+  } else {
+    throw new TypeError(`cannot encode ${typeof value} as CBOR`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** Strict decoding of exactly one data item filling `bytes`. */
+export function decodeCbor (bytes: Uint8Array, options: CborDecodeOptions = {}): CborValue {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('CBOR input must be a Uint8Array')
+  const maxSize = options.maxSize ?? CBOR_DEFAULT_LIMITS.maxSize
+  if (bytes.length > maxSize) throw new ScittError('TOO_LARGE', `CBOR input of ${bytes.length} bytes exceeds ${maxSize}`)
+  if (bytes.length === 0) throw malformed('CBOR: empty input')
+  const reader = new Reader(bytes, options)
+  const value = reader.item(0)
+  if (reader.offset !== bytes.length) throw malformed(`CBOR: ${bytes.length - reader.offset} trailing bytes`)
+  return value
+}
+
+class Reader {
+  offset = 0
+  private items = 0
+  private readonly maxDepth: number
+  private readonly maxItems: number
+  private readonly tags: readonly number[]
+  private readonly deterministic: boolean
+
+  constructor (private readonly bytes: Uint8Array, options: CborDecodeOptions) {
+    this.maxDepth = options.maxDepth ?? CBOR_DEFAULT_LIMITS.maxDepth
+    this.maxItems = options.maxItems ?? CBOR_DEFAULT_LIMITS.maxItems
+    this.tags = options.tags ?? []
+    this.deterministic = options.deterministic === true
+  }
+
+  private get remaining (): number { return this.bytes.length - this.offset }
+
+  private take (n: number): Uint8Array {
+    if (n > this.remaining) throw malformed('CBOR: truncated input')
+    const out = this.bytes.slice(this.offset, this.offset + n)
+    this.offset += n
+    return out
+  }
+
+  private uint (size: number): number | bigint {
+    const b = this.take(size)
+    let n = 0n
+    for (const byte of b) n = n * 256n + BigInt(byte)
+    return n <= MAX_SAFE ? Number(n) : n
+  }
+
+  /** Reads a head; returns the major type and argument. */
+  private head (): [number, number | bigint] {
+    if (this.remaining < 1) throw malformed('CBOR: truncated input')
+    const initial = this.bytes[this.offset++]!
+    const major = Math.floor(initial / 32)
+    const info = initial % 32
+    if (info < 24) return [major, info]
+    if (info > 27) {
+      throw malformed(info === 31 ? 'CBOR: indefinite lengths and break are not allowed' : `CBOR: reserved additional information ${info}`)
+    }
+    if (major === 7) throw malformed('CBOR: floats and extended simple values are not allowed')
+    const size = 2 ** (info - 24)
+    const n = this.uint(size)
+    if (this.deterministic && n < [24, 0x100, 0x10000, 0x100000000][info - 24]!) throw malformed('CBOR: non-shortest head')
+    return [major, n]
+  }
+
+  private length (n: number | bigint, unit: number, what: string): number {
+    if (typeof n === 'bigint' || n * unit > this.remaining) throw malformed(`CBOR: ${what} length beyond the input`)
+    return n
+  }
+
+  item (depth: number): CborValue {
+    if (++this.items > this.maxItems) throw new ScittError('TOO_LARGE', `CBOR: more than ${this.maxItems} items`)
+    const [major, n] = this.head()
+    switch (major) {
+      case 0: return n
+      case 1: return typeof n === 'number' ? -1 - n : -1n - n
+      case 2: return this.take(this.length(n, 1, 'byte string'))
+      case 3: return fromUtf8(this.take(this.length(n, 1, 'text string')))
+      case 4: {
+        const count = this.length(n, 1, 'array')
+        this.enter(depth)
+        const out: CborValue[] = []
+        for (let i = 0; i < count; i++) out.push(this.item(depth + 1))
+        return out
+      }
+      case 5: {
+        const count = this.length(n, 2, 'map')
+        this.enter(depth)
+        const out: CborMap = new Map()
+        let previous: Uint8Array | undefined
+        for (let i = 0; i < count; i++) {
+          const start = this.offset
+          const key = this.item(depth + 1)
+          if (typeof key !== 'number' && typeof key !== 'bigint' && typeof key !== 'string') {
+            throw malformed('CBOR: map keys must be integers or text strings')
+          }
+          if (out.has(key)) throw malformed(`CBOR: duplicate map key ${String(key)}`)
+          if (this.deterministic) {
+            const encoded = this.bytes.subarray(start, this.offset)
+            if (previous !== undefined && compareBytes(previous, encoded) >= 0) throw malformed('CBOR: map keys not in deterministic order')
+            previous = encoded
+          }
+          out.set(key, this.item(depth + 1))
+        }
+        return out
+      }
+      case 6: {
+        if (typeof n !== 'number' || !this.tags.includes(n)) throw malformed(`CBOR: tag ${String(n)} not allowed here`)
+        this.enter(depth)
+        return new Tagged(n, this.item(depth + 1))
+      }
+      default: // major 7 with a one-byte head
+        if (n === 20) return false
+        if (n === 21) return true
+        if (n === 22) return null
+        throw malformed(`CBOR: simple value ${String(n)} not allowed`)
+    }
+  }
+
+  private enter (depth: number): void {
+    if (depth >= this.maxDepth) throw new ScittError('TOO_LARGE', `CBOR: nesting deeper than ${this.maxDepth}`)
+  }
+}

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict'
+import { portableSignatures, SIGNATURE_ALGORITHMS, utf8, isScittError } from '@scitt/core'
+import { nodeSignatures } from '@scitt/node-crypto'
+
+describe('node:crypto signature provider', () => {
+  for (const alg of SIGNATURE_ALGORITHMS) {
+    it(`${alg}: interoperates with the portable provider both ways`, () => {
+      const message = utf8(`hello ${alg}`)
+      for (const [a, b] of [[nodeSignatures, portableSignatures], [portableSignatures, nodeSignatures]] as const) {
+        const sk = a.generateSecretKey(alg)
+        const signer = a.signer(alg, sk)
+        const sameSigner = b.signer(alg, sk)
+        assert.deepEqual(signer.publicKey, sameSigner.publicKey, 'both derive the same public key')
+        const sig = signer.sign(message)
+        const verifier = b.verifier(alg, signer.publicKey)
+        assert.equal(verifier.verify(message, sig), true)
+        assert.equal(verifier.verify(utf8('other'), sig), false)
+        const flipped = sig.slice()
+        flipped[5]! ^= 1
+        assert.equal(verifier.verify(message, flipped), false)
+        assert.equal(verifier.verify(message, sig.subarray(1)), false, 'wrong length is false, not a throw')
+      }
+    })
+  }
+
+  it('rejects keys of the wrong length and invalid points', () => {
+    assert.throws(() => nodeSignatures.verifier('Ed25519', new Uint8Array(31)), RangeError)
+    const notAPoint = new Uint8Array(65)
+    notAPoint[0] = 4
+    assert.throws(() => nodeSignatures.verifier('ES256', notAPoint), (e) => isScittError(e, 'MALFORMED'))
+  })
+})
