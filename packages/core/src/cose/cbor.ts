@@ -206,7 +206,7 @@ class Reader {
     const [major, n] = this.head()
     switch (major) {
       case 0: return n
-      case 1: return typeof n === 'number' ? -1 - n : -1n - n
+      case 1: return typeof n === 'number' && n < Number.MAX_SAFE_INTEGER ? -1 - n : -1n - BigInt(n)
       case 2: return this.take(this.length(n, 1, 'byte string'))
       case 3: return fromUtf8(this.take(this.length(n, 1, 'text string')))
       case 4: {
