@@ -43,11 +43,8 @@ export function shiftRight (n: number, k: number): number {
 
 /** Number of trailing zero bits of n > 0. */
 export function trailingZeros (n: number): number {
+  if (n <= 0) throw new RangeError('trailingZeros needs n > 0')
   let count = 0
   for (let v = n; v % 2 === 0; v /= 2) count++
   return count
-}
-
-export function isPowerOfTwo (n: number): boolean {
-  return n > 0 && popcount(n) === 1
 }

@@ -46,7 +46,7 @@ export class CompactRange {
   append (leafHash: Uint8Array, onNode?: NodeCallback): void {
     assertHash(leafHash, 'leafHash')
     if (this.#size >= Number.MAX_SAFE_INTEGER) throw new RangeError('tree size would exceed 2^53-1')
-    let hash = leafHash.slice()
+    let hash: Uint8Array = leafHash.slice()
     let level = 0
     let index = this.#size
     onNode?.(level, index, hash)
