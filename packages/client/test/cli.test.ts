@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  addReceipts, decodeSign1, encodeCoseKeySet, encodeSign1, entryBytes, entryId, parseProofFile, formatProofFile, sha256Digest, utf8,
+  validateStatement,
+} from '@scitt/core'
+import { TestLog, policyText, tileServer, witness, type StubServer } from './helpers.js'
+import { scitt } from './run-cli.js'
+import { checkpoint } from '../src/cli/checkpoint.js'
+import { parse } from '../src/cli/common.js'
+import { get } from '../src/cli/get.js'
+import { keygen } from '../src/cli/keygen.js'
+import { keys } from '../src/cli/keys.js'
+import { monitor } from '../src/cli/monitor.js'
+import { register } from '../src/cli/register.js'
+import { sign } from '../src/cli/sign.js'
+import { verify } from '../src/cli/verify.js'
+
+describe('scitt CLI (subprocess)', function () {
+  this.timeout(60_000)
+  let dir: string
+  const file = (name: string): string => join(dir, name)
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'scitt-cli-'))
+  })
+  after(() => {
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('has --help on every command, and exits 2 on usage errors', async () => {
+    const commands = [keygen, sign, register, get, keys, verify, checkpoint, monitor]
+    for (const c of commands) {
+      assert.equal(parse(c, ['--help']).values.help, true)
+      assert.match(c.help, new RegExp(`^usage: scitt ${c.name} `))
+      assert.match(c.help, /example:\n {2}scitt /, `${c.name} --help shows an example`)
+    }
+    const [top, one, unknown, missing, badOption] = await Promise.all([
+      scitt('--help'), scitt('verify', '--help'), scitt('frobnicate'), scitt('sign', file('x')), scitt('verify', '--bogus', 'x'),
+    ])
+    assert.equal(top.code, 0)
+    for (const c of commands) assert.match(top.stdout, new RegExp(`\\b${c.name}\\b`))
+    assert.equal(one.code, 0)
+    assert.equal(one.stdout, `${verify.help}\n`)
+    assert.equal(unknown.code, 2)
+    assert.equal(missing.code, 2)
+    assert.match(missing.stderr, /--key is required/)
+    assert.equal(badOption.code, 2)
+    assert.match(badOption.stderr, /scitt verify --help/)
+  })
+
+  it('keygen → sign → verify offline, and names the failing check on tampering', async () => {
+    // keygen: a 0600 private JWK, public key printed as JSON.
+    const keygen = await scitt('keygen', '--out', file('issuer.jwk'), '--json')
+    assert.equal(keygen.code, 0, keygen.stderr)
+    const pub = JSON.parse(keygen.stdout) as { didKey: string, kid: string }
+    assert.equal(statSync(file('issuer.jwk')).mode & 0o777, 0o600)
+    assert.equal((await scitt('keygen', '--out', file('issuer.jwk'))).code, 2, 'never overwrites a key')
+
+    // sign: plain and hash envelope.
+    writeFileSync(file('sbom.json'), '{"sbom": true}')
+    const signed = await scitt('sign', '--key', file('issuer.jwk'), '--iss', 'did:key', '--sub', 'pkg:fw@1', '--content-type', 'application/json', '--out', file('s.cose'), file('sbom.json'))
+    assert.equal(signed.code, 0, signed.stderr)
+    const statement = new Uint8Array(readFileSync(file('s.cose')))
+    const info = validateStatement(decodeSign1(statement))
+    assert.equal(info.iss, pub.didKey)
+    assert.equal(info.contentType, 'application/json')
+    const env = await scitt('sign', '--key', file('issuer.jwk'), '--iss', 'did:key', '--sub', 'pkg:fw@1', '--content-type', 'application/json', '--hash-envelope', '--location', 'https://x.example/sbom', '--out', file('h.cose'), file('sbom.json'))
+    assert.equal(env.code, 0, env.stderr)
+    const envelope = decodeSign1(new Uint8Array(readFileSync(file('h.cose'))))
+    assert.deepEqual(envelope.payload, sha256Digest(utf8('{"sbom": true}')))
+    assert.equal(validateStatement(envelope).hashEnvelope?.location, 'https://x.example/sbom')
+
+    // A log registers it (built in-process), witnesses cosign, the relying party gets files.
+    const log = new TestLog('example.com/cli-log')
+    const ws = [witness('w1.example'), witness('w2.example'), witness('w3.example')]
+    log.append(utf8('first'))
+    const index = log.append(entryBytes(decodeSign1(statement)))
+    log.append(utf8('third'))
+    writeFileSync(file('ts.cose'), addReceipts(statement, [await log.receipt(index)]))
+    writeFileSync(file('receipt.cose'), await log.receipt(index))
+    writeFileSync(file('node-keys.cbor'), encodeCoseKeySet([log.receiptKey]))
+    writeFileSync(file('policy.txt'), policyText([log], ws, 2))
+    writeFileSync(file('cp.txt'), log.checkpoint(log.size, [ws[0]!, ws[2]!]))
+    writeFileSync(file('cp-weak.txt'), log.checkpoint(log.size, [ws[1]!]))
+    writeFileSync(file('p.tlog-proof'), await log.proofFile(index, log.size, ws))
+    const base = ['--node-keys', file('node-keys.cbor'), '--allow-did-key', '--policy', file('policy.txt')]
+
+    const ok = await scitt('verify', file('ts.cose'), ...base, '--checkpoint', file('cp.txt'))
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr)
+    assert.match(ok.stdout, /ok\s+issuer-signature/)
+    assert.match(ok.stdout, /ok\s+receipt\[0\]\.witnessed/)
+    assert.match(ok.stdout, new RegExp(`verified entry ${entryId(entryBytes(decodeSign1(statement)))}`))
+
+    const json = await scitt('verify', file('ts.cose'), ...base, '--proof', file('p.tlog-proof'), '--json')
+    assert.equal(json.code, 0)
+    assert.equal(JSON.parse(json.stdout).ok, true)
+
+    const receiptOk = await scitt('verify', file('receipt.cose'), '--statement', file('s.cose'), ...base, '--checkpoint', file('cp.txt'))
+    assert.equal(receiptOk.code, 0, receiptOk.stdout)
+    const proofOk = await scitt('verify', file('p.tlog-proof'), '--statement', file('s.cose'), ...base)
+    assert.equal(proofOk.code, 0, proofOk.stdout)
+
+    // Tampered statement: the payload changed, signature and receipt kept.
+    const sign1 = decodeSign1(new Uint8Array(readFileSync(file('ts.cose'))))
+    writeFileSync(file('ts-bad.cose'), encodeSign1({ ...sign1, payload: utf8('{"sbom": false}') }))
+    // Tampered receipt: one bit of its signature.
+    const badReceipt = new Uint8Array(readFileSync(file('receipt.cose')))
+    badReceipt[badReceipt.length - 1]! ^= 1
+    writeFileSync(file('receipt-bad.cose'), badReceipt)
+    // Tampered proof: one inclusion hash.
+    const proof = parseProofFile(readFileSync(file('p.tlog-proof'), 'utf8'))
+    proof.proof[0] = sha256Digest(proof.proof[0]!)
+    writeFileSync(file('p-bad.tlog-proof'), formatProofFile(proof))
+    // Tampered checkpoint: the size line changed under the signatures.
+    writeFileSync(file('cp-bad.txt'), readFileSync(file('cp.txt'), 'utf8').replace(/\n3\n/, '\n4\n'))
+
+    const cases: Array<[string, string[], RegExp]> = [
+      ['statement', ['verify', file('ts-bad.cose'), ...base, '--checkpoint', file('cp.txt')], /FAILED\s+issuer-signature\s+BAD_SIGNATURE/],
+      ['receipt', ['verify', file('receipt-bad.cose'), '--statement', file('s.cose'), ...base, '--checkpoint', file('cp.txt')], /FAILED\s+receipt\[0\]\s+BAD_SIGNATURE/],
+      ['proof', ['verify', file('p-bad.tlog-proof'), '--statement', file('s.cose'), ...base], /FAILED\s+proof\.inclusion\s+BAD_PROOF/],
+      ['checkpoint', ['verify', file('ts.cose'), ...base, '--checkpoint', file('cp-bad.txt')], /FAILED\s+checkpoint\[0\]\s+BAD_SIGNATURE/],
+      ['quorum', ['verify', file('ts.cose'), ...base, '--checkpoint', file('cp-weak.txt')], /FAILED\s+checkpoint\[0\]\s+POLICY/],
+    ]
+    const runs = await Promise.all(cases.map(async ([, args]) => scitt(...args)))
+    runs.forEach((r, i) => {
+      const [what, , pattern] = cases[i]!
+      assert.equal(r.code, 1, `tampered ${what}: ${r.stdout}${r.stderr}`)
+      assert.match(r.stdout, pattern, `tampered ${what}`)
+      assert.match(r.stdout, /verification FAILED/)
+    })
+
+    const noStatement = await scitt('verify', file('receipt.cose'), ...base)
+    assert.equal(noStatement.code, 2)
+    assert.match(noStatement.stderr, /--statement FILE/)
+  })
+
+  describe('monitor', () => {
+    const servers: StubServer[] = []
+    afterEach(async () => {
+      await Promise.all(servers.splice(0).map(async (s) => s.close()))
+    })
+
+    it('follows two consistent peers, then catches a forked one with evidence (exit 1)', async () => {
+      const log = new TestLog('example.com/monitored')
+      for (let i = 0; i < 40; i++) log.append(utf8(`e${i}`))
+      const fork = log.fork(17)
+      for (let i = 0; i < 30; i++) fork.append(utf8(`f${i}`))
+      const a = await tileServer({ log, size: 40 })
+      const b = await tileServer({ log, size: 33 })
+      const forked = await tileServer({ log: fork, size: 47 })
+      servers.push(a, b, forked)
+      const state = join(dir, 'monitor-state.json')
+      const good = await scitt('monitor', '--node', a.url, '--node', b.url, '--log-key', log.vkey, '--once', '--state', state, '--audit')
+      assert.equal(good.code, 0, good.stdout + good.stderr)
+      assert.match(good.stdout, /first checkpoint, size 40/)
+      assert.match(good.stdout, /behind at size 33/)
+      const split = await scitt('monitor', '--node', forked.url, '--log-key', log.vkey, '--once', '--state', state)
+      assert.equal(split.code, 1, split.stdout + split.stderr)
+      assert.match(split.stdout, /SPLIT VIEW of example\.com\/monitored/)
+      assert.match(split.stdout, /consistency proof 40 → 47/)
+      assert.ok(split.stdout.includes(log.checkpoint(40)) && split.stdout.includes(fork.checkpoint(47)), 'prints both signed notes')
+      const json = await scitt('monitor', '--node', a.url, '--node', forked.url, '--log-key', log.vkey, '--once', '--json')
+      assert.equal(json.code, 1)
+      assert.match(json.stdout, /"event": "split-view"/)
+      const noKey = await scitt('monitor', '--node', a.url, '--once')
+      assert.equal(noKey.code, 2)
+      assert.match(noKey.stderr, /--policy FILE or --log-key/)
+    })
+  })
+})

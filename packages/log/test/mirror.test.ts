@@ -1,0 +1,115 @@
+/** Mirror mode: another origin's entries, stored only with the origin's signed checkpoint whose root they reproduce. */
+import assert from 'node:assert/strict'
+import {
+  ed25519NoteSigner, ed25519NoteVerifier, entryId, equalBytes, formatNote, isScittError, sha256Digest, signCheckpoint, utf8, verifyReceipt,
+} from '@scitt/core'
+import { nodeSignatures } from '@scitt/node-crypto'
+import { Log, type LogDatabase, type PublishedCheckpoint } from '@scitt/log'
+import {
+  ORIGIN, SignatureRecord, entryOf, leavesFromBundles, logOptions, memoryBackend, mth, noteVerifier, oracleLeafHash,
+  receiptSigner, receiptVerifier,
+} from './harness.js'
+
+const backend = memoryBackend()
+
+describe('Log as a mirror', function () {
+  let origin: Log
+  let mirrorDb: LogDatabase
+  const checkpoints: PublishedCheckpoint[] = []
+  const entries: Uint8Array[] = []
+
+  before(async () => {
+    origin = await Log.open(logOptions(await backend.create(), new SignatureRecord(), { batchSize: 50 }))
+    origin.onCheckpoint((cp) => checkpoints.push(cp))
+    for (let i = 0; i < 300; i++) entries.push(entryOf(`origin ${i}`))
+    await Promise.all(entries.map((e) => origin.add(e)))
+  })
+
+  beforeEach(async () => {
+    mirrorDb = await backend.create()
+  })
+
+  async function mirror (): Promise<Log> {
+    return Log.openMirror({ db: mirrorDb, origin: ORIGIN, verifier: noteVerifier, receiptVerifier })
+  }
+
+  async function code (promise: Promise<unknown>): Promise<string> {
+    return promise.then(() => 'ok', (err) => (isScittError(err) ? err.code : String(err)))
+  }
+
+  it('stores entries with the checkpoints they reproduce, and serves the origin\'s tiles, proofs and receipts', async () => {
+    const m = await mirror()
+    assert.equal(m.latestCheckpoint(), undefined)
+    await code(m.add(entryOf('x'))).then((c) => assert.equal(c, 'UNSUPPORTED'))
+    let size = 0
+    for (const cp of checkpoints) {
+      const stored = await m.appendVerified(entries.slice(size, cp.size), cp.note, cp.seal)
+      assert.equal(stored.size, cp.size)
+      assert.ok(equalBytes(stored.rootHash, cp.rootHash))
+      size = cp.size
+    }
+    const latest = origin.latestCheckpoint()!
+    assert.equal(m.latestCheckpoint()!.size, latest.size)
+    assert.equal(m.latestCheckpoint()!.note, latest.note, 'the origin\'s note, not ours')
+    for (const tile of [{ level: 0, index: 0, width: 256 }, { level: 0, index: 1, width: 44 }, { level: 1, index: 0, width: 1 }]) {
+      assert.deepEqual(await m.tile(tile), await origin.tile(tile))
+    }
+    assert.deepEqual(await m.entryBundle(1, 44), await origin.entryBundle(1, 44))
+    assert.deepEqual(await m.receipt(123), await origin.receipt(123), 'a mirror mints the origin\'s own receipts')
+    verifyReceipt(await m.receipt(123), { entry: entries[123]! }, receiptVerifier)
+    assert.deepEqual(await m.consistencyProof(50, 300), await origin.consistencyProof(50, 300))
+    const leaves = await leavesFromBundles(m, 300)
+    assert.ok(equalBytes(mth(leaves), latest.rootHash))
+    const report = await m.fsck({ receiptVerifier })
+    assert.deepEqual(report.errors, [])
+    assert.equal(report.checkpoints, checkpoints.length)
+    const restarted = await mirror()
+    assert.equal(restarted.latestCheckpoint()!.size, 300, 'a mirror resumes too')
+  })
+
+  it('rejects entries that do not reproduce the root, and stores nothing', async () => {
+    const m = await mirror()
+    const cp = checkpoints[0]!
+    const tampered = entries.slice(0, cp.size)
+    tampered[3] = entryOf('forged')
+    assert.equal(await code(m.appendVerified(tampered, cp.note, cp.seal)), 'BAD_PROOF')
+    assert.equal(await code(m.appendVerified(entries.slice(0, cp.size - 1), cp.note, cp.seal)), 'CONFLICT')
+    assert.equal(m.latestCheckpoint(), undefined)
+    assert.equal((await m.fsck()).size, 0)
+    await m.appendVerified(entries.slice(0, cp.size), cp.note, cp.seal)
+    assert.equal(m.latestCheckpoint()!.size, cp.size)
+  })
+
+  it('rejects checkpoints not signed by the origin, and seals that do not verify', async () => {
+    const m = await mirror()
+    const cp = checkpoints[0]!
+    const slice = entries.slice(0, cp.size)
+    const impostor = ed25519NoteSigner(ORIGIN, sha256Digest(utf8('not the origin key')), nodeSignatures)
+    const forged = formatNote(signCheckpoint({ origin: ORIGIN, size: cp.size, rootHash: cp.rootHash, extensions: [] }, impostor))
+    assert.equal(await code(m.appendVerified(slice, forged, cp.seal)), 'BAD_SIGNATURE')
+    const other = ed25519NoteSigner('other.example/log', sha256Digest(utf8('other')), nodeSignatures)
+    const foreign = formatNote(signCheckpoint({ origin: 'other.example/log', size: cp.size, rootHash: cp.rootHash, extensions: [] }, other))
+    assert.equal(await code(m.appendVerified(slice, foreign, cp.seal)), 'UNKNOWN_ORIGIN')
+    const badSeal = { ...cp.seal!, signature: receiptSigner.sign(utf8('something else')) }
+    assert.equal(await code(m.appendVerified(slice, cp.note, badSeal)), 'BAD_SIGNATURE')
+    assert.equal(await code(m.appendVerified(slice, cp.note.replace(/\n\n.*$/s, '\n'), cp.seal)), 'MALFORMED')
+    assert.equal(m.latestCheckpoint(), undefined)
+    // A checkpoint without a seal is stored; receipts then cannot be minted.
+    await m.appendVerified(slice, cp.note)
+    assert.equal(await code(m.receipt(0)), 'NOT_FOUND')
+  })
+
+  it('keeps the first index of an entry the origin logged twice', async () => {
+    const other = await Log.openMirror({ db: mirrorDb, origin: 'twice.example/log', verifier: twiceVerifier })
+    const dup = [entryOf('a'), entryOf('b'), entryOf('a')]
+    const rootHash = mth(dup.map(oracleLeafHash))
+    const note = formatNote(signCheckpoint({ origin: 'twice.example/log', size: 3, rootHash, extensions: [] }, twiceSigner))
+    await other.appendVerified(dup, note)
+    assert.equal(await other.indexOf(entryId(entryOf('a'))), 0)
+    assert.deepEqual((await other.fsck()).errors, [])
+  })
+})
+
+const twiceSeed = sha256Digest(utf8('twice'))
+const twiceSigner = ed25519NoteSigner('twice.example/log', twiceSeed, nodeSignatures)
+const twiceVerifier = ed25519NoteVerifier('twice.example/log', nodeSignatures.signer('Ed25519', twiceSeed).publicKey, nodeSignatures)

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+/**
+ * `scitt-node`: init | start | fsck. `--help` on every command. Exit codes: 0 ok, 1 failure
+ * (fsck found problems, the node failed), 2 usage or input error (bad arguments, a bad config file,
+ * a refused key file).
+ */
+import { join, resolve } from 'node:path'
+import { pino } from 'pino'
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '@scitt/core'
+import { ConfigError, loadConfig } from './config.js'
+import { fsckNode } from './fsck.js'
+import { CONFIG_FILE, initNode } from './init.js'
+import { KeyFileError } from './keys.js'
+import { createLogger } from './logger.js'
+import { ScittNode } from './node.js'
+
+const USAGE: Record<string, string> = {
+  main: `usage: scitt-node <command> [options]
+
+commands:
+  init --dir DIR --origin ORIGIN [--sector NAME]   generate keys (0600) and a config file
+  start --config FILE                              run the node
+  fsck --dir DIR                                   re-derive every root from the stored entries
+
+run "scitt-node <command> --help" for a command's options`,
+  init: `usage: scitt-node init --dir DIR --origin ORIGIN [--sector NAME] [--receipt-alg ES256|ES384|Ed25519] [--port N] [--json]
+
+Generates the log key (Ed25519), the receipt key (ES256 by default), the witness key (Ed25519) and the
+libp2p peer key in DIR, each in its own file with mode 0600, and DIR/${CONFIG_FILE}. Refuses to
+overwrite existing files.`,
+  start: `usage: scitt-node start --config FILE [--log-level LEVEL]
+
+Runs the node; logs NDJSON to stdout. SIGINT/SIGTERM stop it cleanly: no new requests, pending
+registrations drained, a last checkpoint published, the database closed.`,
+  fsck: `usage: scitt-node fsck --dir DIR [--config FILE] [--json]
+
+Re-derives every root of the log from its stored entries and checks checkpoints, signatures, seals,
+tiles and the entry index. DIR is the node directory (its ${CONFIG_FILE} is read unless --config is
+given). Exit code 1 when anything does not match.`,
+}
+
+class UsageError extends Error {}
+
+interface Parsed { flags: Map<string, string | true> }
+
+function parseArgs (args: string[], allowed: Record<string, 'value' | 'flag'>): Parsed {
+  const flags = new Map<string, string | true>()
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined
+    if (name === undefined || !Object.hasOwn(allowed, name)) throw new UsageError(`unknown argument ${arg}`)
+    if (allowed[name] === 'flag') {
+      flags.set(name, true)
+    } else {
+      const value = args[++i]
+      if (value === undefined || value.startsWith('--')) throw new UsageError(`${arg} needs a value`)
+      flags.set(name, value)
+    }
+  }
+  return { flags }
+}
+
+function required (p: Parsed, name: string): string {
+  const value = p.flags.get(name)
+  if (typeof value !== 'string') throw new UsageError(`--${name} is required`)
+  return value
+}
+
+async function init (args: string[]): Promise<number> {
+  const p = parseArgs(args, { dir: 'value', origin: 'value', sector: 'value', 'receipt-alg': 'value', port: 'value', json: 'flag' })
+  const dir = resolve(required(p, 'dir'))
+  const origin = required(p, 'origin')
+  if (/[\s+]/.test(origin)) throw new UsageError('--origin must not contain spaces or "+"')
+  const alg = p.flags.get('receipt-alg')
+  if (alg !== undefined && !SIGNATURE_ALGORITHMS.includes(alg as SignatureAlgorithm)) throw new UsageError(`--receipt-alg must be one of ${SIGNATURE_ALGORITHMS.join(', ')}`)
+  const port = p.flags.get('port')
+  if (port !== undefined && !/^(0|[1-9][0-9]{0,4})$/.test(port as string)) throw new UsageError('--port must be 0..65535')
+  const sector = p.flags.get('sector')
+  const result = initNode({
+    dir, origin,
+    ...(typeof sector === 'string' ? { sector } : {}),
+    ...(alg === undefined ? {} : { receiptAlgorithm: alg as SignatureAlgorithm }),
+    ...(port === undefined ? {} : { port: Number(port) }),
+  })
+  if (p.flags.has('json')) {
+    console.log(JSON.stringify(result))
+  } else {
+    console.log(`initialised ${dir}\n  config      ${result.config}\n  log vkey    ${result.logVkey}\n  witness     ${result.witnessVkey}`)
+  }
+  return 0
+}
+
+async function start (args: string[]): Promise<number> {
+  const p = parseArgs(args, { config: 'value', 'log-level': 'value' })
+  const config = loadConfig(required(p, 'config'))
+  const level = p.flags.get('log-level')
+  const logger = createLogger({ level: typeof level === 'string' ? level : 'info', destination: pino.destination({ dest: 1, sync: true }) })
+  const node = await ScittNode.start({ config, logger, defaultMetrics: true })
+  await new Promise<void>((done) => {
+    let signals = 0
+    const onSignal = (signal: string): void => {
+      if (++signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting at once')
+        process.exit(1)
+      }
+      logger.info({ signal }, 'signal received')
+      node.stop().then(done, (err: unknown) => {
+        logger.error({ err }, 'stop failed')
+        process.exit(1)
+      })
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+  return 0
+}
+
+async function fsckCommand (args: string[]): Promise<number> {
+  const p = parseArgs(args, { dir: 'value', config: 'value', json: 'flag' })
+  const dir = resolve(required(p, 'dir'))
+  const configFile = p.flags.get('config')
+  const config = loadConfig(typeof configFile === 'string' ? configFile : join(dir, CONFIG_FILE))
+  const report = await fsckNode(config)
+  if (p.flags.has('json')) {
+    console.log(JSON.stringify(report))
+  } else {
+    console.log(`${report.ok ? 'ok' : 'FAILED'}: size ${report.size}, ${report.entries} entries, ${report.checkpoints} checkpoints checked`)
+    for (const line of report.errors) console.log(`  ${line}`)
+  }
+  return report.ok ? 0 : 1
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { init, start, fsck: fsckCommand }
+
+export async function main (argv: string[]): Promise<number> {
+  const [command, ...args] = argv
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE.main)
+    return command === undefined ? 2 : 0
+  }
+  const run = COMMANDS[command]
+  if (run === undefined) {
+    console.error(`scitt-node: unknown command ${command}\n\n${USAGE.main}`)
+    return 2
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE[command])
+    return 0
+  }
+  try {
+    return await run(args)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`scitt-node ${command}: ${err.message}\n\n${USAGE[command]}`)
+      return 2
+    }
+    if (err instanceof ConfigError || err instanceof KeyFileError) {
+      console.error(`scitt-node ${command}: ${err.message}`)
+      return 2
+    }
+    console.error(`scitt-node ${command}: ${(err as Error).message ?? String(err)}`)
+    return 1
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

@@ -1,0 +1,310 @@
+/**
+ * The node's configuration file (architecture.md "Configuration and policy"): JSON, validated
+ * strictly. A wrong field is a ConfigError that names the field and what was expected; unknown fields
+ * are errors too (a typo must not silently fall back to a default). Keys starting with "//" are
+ * comments, anywhere. Relative paths are resolved against the config file's directory.
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { MAX_ENTRY_SIZE, SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '@scitt/core'
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  /** The dotted path of the bad field, e.g. `http.port`. */
+  readonly field: string
+
+  constructor (field: string, message: string) {
+    super(`config ${field}: ${message}`)
+    this.field = field
+  }
+}
+
+/** One key of an allowed issuer: a public JWK, or a COSE_Key as base64url. */
+export type IssuerKeyConfig = { jwk: Record<string, unknown> } | { coseKey: string }
+
+export interface IssuerConfig {
+  iss: string
+  keys: IssuerKeyConfig[]
+}
+
+/** The registration policy (architecture.md "Configuration and policy"). Plain data: it is sent to the verify workers. */
+export interface RegistrationConfig {
+  /** Largest entry (the statement with its unprotected header cleared): at most 65 535 bytes. */
+  maxStatementSize: number
+  algorithms: SignatureAlgorithm[]
+  /** Allowed content types (label 3, or 259 for hash envelopes); undefined = any. */
+  contentTypes: Array<string | number> | undefined
+  /** Reject statements whose payload is not a hash envelope (RFC 9995). */
+  requireHashEnvelope: boolean
+  issuers: IssuerConfig[]
+  /** did:key issuers (the key is the identifier): allowed only when enabled, for these algorithms. */
+  didKey: { enabled: boolean, algorithms: Array<'Ed25519' | 'ES256'> }
+}
+
+export interface RateLimitConfig {
+  /** Registrations per second per client address (token refill rate). */
+  perSecond: number
+  burst: number
+  /** Client addresses tracked at once; the stalest is forgotten beyond it. */
+  maxClients: number
+}
+
+export interface LimitsConfig {
+  /** Largest POST body accepted, checked before reading it. */
+  maxBodyBytes: number
+  /** How long POST /entries waits for integration before answering 303. */
+  registrationWaitMs: number
+  /** Verify worker threads; 0 = one per core. */
+  verifyWorkers: number
+  /** Statements waiting for a verify worker above which registration answers 503. */
+  verifyQueue: number
+  /** Retry-After on 202 / 429 / 503. */
+  retryAfterSeconds: number
+  /** Per-client-address token bucket on POST /entries; null disables it. */
+  rateLimit: RateLimitConfig | null
+}
+
+/** Placeholders for issue #5 (federation over libp2p): validated, not used by this package yet. */
+export interface FederationConfig {
+  name: string | undefined
+  listen: string[]
+  bootstrap: string[]
+  /** Path of the C2SP tlog-policy trust policy file. */
+  trustPolicy: string | undefined
+  roles: string[]
+}
+
+export interface NodeConfig {
+  origin: string
+  /** The receipts' CWT iss; defaults to the origin. */
+  issuer: string
+  sector: string | undefined
+  dataDir: string
+  keys: { log: string, receipt: string, witness: string | undefined, peer: string | undefined }
+  http: { host: string, port: number, publicUrl: string | undefined }
+  log: { batchSize: number, batchAgeMs: number, maxPending: number, sync: boolean }
+  limits: LimitsConfig
+  registration: RegistrationConfig
+  federation: FederationConfig
+}
+
+type Json = unknown
+
+/** Reads one JSON object's fields, each with its path; `done()` rejects unknown fields. */
+class Fields {
+  readonly #seen = new Set<string>()
+  constructor (readonly path: string, readonly value: Record<string, Json>) {}
+
+  static of (path: string, value: Json): Fields {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(path || '(root)', `expected an object, got ${describe(value)}`)
+    return new Fields(path, value as Record<string, Json>)
+  }
+
+  at (name: string): string {
+    return this.path === '' ? name : `${this.path}.${name}`
+  }
+
+  get (name: string): Json {
+    this.#seen.add(name)
+    return Object.hasOwn(this.value, name) ? this.value[name] : undefined
+  }
+
+  string (name: string, fallback?: string): string {
+    const v = this.get(name)
+    if (v === undefined && fallback !== undefined) return fallback
+    if (typeof v !== 'string' || v === '') throw new ConfigError(this.at(name), `expected a non-empty string, got ${describe(v)}`)
+    return v
+  }
+
+  optionalString (name: string): string | undefined {
+    return this.get(name) === undefined ? undefined : this.string(name)
+  }
+
+  integer (name: string, min: number, max: number, fallback: number): number {
+    const v = this.get(name)
+    if (v === undefined) return fallback
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+      throw new ConfigError(this.at(name), `expected an integer from ${min} to ${max}, got ${describe(v)}`)
+    }
+    return v
+  }
+
+  boolean (name: string, fallback: boolean): boolean {
+    const v = this.get(name)
+    if (v === undefined) return fallback
+    if (typeof v !== 'boolean') throw new ConfigError(this.at(name), `expected true or false, got ${describe(v)}`)
+    return v
+  }
+
+  strings (name: string, fallback: string[]): string[] {
+    const v = this.get(name)
+    if (v === undefined) return fallback
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s === '')) throw new ConfigError(this.at(name), `expected an array of non-empty strings, got ${describe(v)}`)
+    return v as string[]
+  }
+
+  object (name: string): Fields {
+    const v = this.get(name)
+    return Fields.of(this.at(name), v === undefined ? {} : v)
+  }
+
+  done (): void {
+    for (const key of Object.keys(this.value)) {
+      if (!this.#seen.has(key) && !key.startsWith('//')) throw new ConfigError(this.at(key), 'unknown field')
+    }
+  }
+}
+
+function describe (value: Json): string {
+  if (value === undefined) return 'nothing'
+  const text = JSON.stringify(value)
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text
+}
+
+function algorithms (f: Fields, name: string, allowed: readonly string[], fallback: string[]): string[] {
+  const list = f.strings(name, fallback)
+  for (const [i, alg] of list.entries()) {
+    if (!allowed.includes(alg)) throw new ConfigError(`${f.at(name)}[${i}]`, `expected one of ${allowed.join(', ')}, got ${describe(alg)}`)
+  }
+  return list
+}
+
+function registration (f: Fields): RegistrationConfig {
+  const issuersValue = f.get('issuers') ?? []
+  if (!Array.isArray(issuersValue)) throw new ConfigError(f.at('issuers'), `expected an array, got ${describe(issuersValue)}`)
+  const issuers = issuersValue.map((item, i): IssuerConfig => {
+    const issuer = Fields.of(`${f.at('issuers')}[${i}]`, item)
+    const iss = issuer.string('iss')
+    const keysValue = issuer.get('keys')
+    if (!Array.isArray(keysValue) || keysValue.length === 0) throw new ConfigError(issuer.at('keys'), `expected a non-empty array of keys, got ${describe(keysValue)}`)
+    const keys = keysValue.map((k, j): IssuerKeyConfig => {
+      const key = Fields.of(`${issuer.at('keys')}[${j}]`, k)
+      const jwk = key.get('jwk')
+      const coseKey = key.get('coseKey')
+      key.done()
+      if ((jwk === undefined) === (coseKey === undefined)) throw new ConfigError(key.path, 'expected exactly one of "jwk" (a public JWK object) and "coseKey" (base64url COSE_Key)')
+      if (jwk !== undefined) {
+        if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new ConfigError(key.at('jwk'), `expected a JWK object, got ${describe(jwk)}`)
+        return { jwk: jwk as Record<string, unknown> }
+      }
+      if (typeof coseKey !== 'string' || !/^[A-Za-z0-9_-]+$/.test(coseKey)) throw new ConfigError(key.at('coseKey'), `expected base64url text, got ${describe(coseKey)}`)
+      return { coseKey }
+    })
+    issuer.done()
+    return { iss, keys }
+  })
+  const ctValue = f.get('contentTypes')
+  let contentTypes: Array<string | number> | undefined
+  if (ctValue !== undefined) {
+    if (!Array.isArray(ctValue) || ctValue.some((c) => !(typeof c === 'string' && c !== '') && !(Number.isInteger(c) && (c as number) >= 0 && (c as number) <= 0xffff))) {
+      throw new ConfigError(f.at('contentTypes'), `expected an array of media types or CoAP content-formats, got ${describe(ctValue)}`)
+    }
+    contentTypes = ctValue as Array<string | number>
+  }
+  const did = f.object('didKey')
+  const didKey = {
+    enabled: did.boolean('enabled', false),
+    algorithms: algorithms(did, 'algorithms', ['Ed25519', 'ES256'], ['Ed25519', 'ES256']) as Array<'Ed25519' | 'ES256'>,
+  }
+  did.done()
+  const config: RegistrationConfig = {
+    maxStatementSize: f.integer('maxStatementSize', 1, MAX_ENTRY_SIZE, MAX_ENTRY_SIZE),
+    algorithms: algorithms(f, 'algorithms', SIGNATURE_ALGORITHMS, [...SIGNATURE_ALGORITHMS]) as SignatureAlgorithm[],
+    contentTypes,
+    requireHashEnvelope: f.boolean('requireHashEnvelope', false),
+    issuers,
+    didKey,
+  }
+  f.done()
+  return config
+}
+
+function limits (f: Fields): LimitsConfig {
+  const rl = f.get('rateLimit')
+  let rateLimit: RateLimitConfig | null = { perSecond: 50, burst: 100, maxClients: 10_000 }
+  if (rl === null) {
+    rateLimit = null
+  } else if (rl !== undefined) {
+    const r = Fields.of(f.at('rateLimit'), rl)
+    rateLimit = {
+      perSecond: r.integer('perSecond', 1, 1_000_000_000, 50),
+      burst: r.integer('burst', 1, 1_000_000_000, 100),
+      maxClients: r.integer('maxClients', 1, 10_000_000, 10_000),
+    }
+    r.done()
+  }
+  const config: LimitsConfig = {
+    maxBodyBytes: f.integer('maxBodyBytes', 1, 16 * 1024 * 1024, 256 * 1024),
+    registrationWaitMs: f.integer('registrationWaitMs', 0, 60_000, 500),
+    verifyWorkers: f.integer('verifyWorkers', 0, 256, 0),
+    verifyQueue: f.integer('verifyQueue', 1, 1_000_000, 8192),
+    retryAfterSeconds: f.integer('retryAfterSeconds', 1, 3600, 1),
+    rateLimit,
+  }
+  f.done()
+  return config
+}
+
+/** Validates a parsed config object; `baseDir` resolves relative paths. */
+export function parseConfig (value: Json, baseDir: string): NodeConfig {
+  const root = Fields.of('', value)
+  const path = (f: Fields, name: string, fallback?: string): string => resolve(baseDir, f.string(name, fallback))
+  const origin = root.string('origin')
+  if (/[\s+]/.test(origin)) throw new ConfigError('origin', 'expected a key name (no spaces or "+")')
+  const keys = root.object('keys')
+  const http = root.object('http')
+  const log = root.object('log')
+  const federation = root.object('federation')
+  const config: NodeConfig = {
+    origin,
+    issuer: root.string('issuer', origin),
+    sector: root.optionalString('sector'),
+    dataDir: path(root, 'dataDir', 'data'),
+    keys: {
+      log: path(keys, 'log', 'log.key'),
+      receipt: path(keys, 'receipt', 'receipt.key'),
+      witness: keys.get('witness') === undefined ? undefined : path(keys, 'witness'),
+      peer: keys.get('peer') === undefined ? undefined : path(keys, 'peer'),
+    },
+    http: {
+      host: http.string('host', '127.0.0.1'),
+      port: http.integer('port', 0, 65535, 8080),
+      publicUrl: http.optionalString('publicUrl'),
+    },
+    log: {
+      batchSize: log.integer('batchSize', 1, 65536, 256),
+      batchAgeMs: log.integer('batchAgeMs', 0, 60_000, 100),
+      maxPending: log.integer('maxPending', 1, 10_000_000, 10_000),
+      sync: log.boolean('sync', true),
+    },
+    limits: limits(root.object('limits')),
+    registration: registration(root.object('registration')),
+    federation: {
+      name: federation.optionalString('name'),
+      listen: federation.strings('listen', []),
+      bootstrap: federation.strings('bootstrap', []),
+      trustPolicy: federation.get('trustPolicy') === undefined ? undefined : path(federation, 'trustPolicy'),
+      roles: federation.strings('roles', []),
+    },
+  }
+  if (config.http.publicUrl !== undefined && !URL.canParse(config.http.publicUrl)) throw new ConfigError('http.publicUrl', `expected an absolute URL, got ${describe(config.http.publicUrl)}`)
+  for (const f of [keys, http, log, federation, root]) f.done()
+  return config
+}
+
+/** Reads and validates a config file (ConfigError for unreadable files and bad JSON too). */
+export function loadConfig (file: string): NodeConfig {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError('(file)', `cannot read ${file}: ${(err as Error).message}`)
+  }
+  let value: Json
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new ConfigError('(file)', `${file} is not valid JSON: ${(err as Error).message}`)
+  }
+  return parseConfig(value, dirname(resolve(file)))
+}

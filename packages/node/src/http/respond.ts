@@ -1,0 +1,32 @@
+/** Small response helpers shared by the handlers. */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { promisify } from 'node:util'
+import { gzip as gzipCallback } from 'node:zlib'
+
+const gzip = promisify(gzipCallback)
+
+export function send (res: ServerResponse, status: number, body: Uint8Array | string, headers: Record<string, string | number> = {}): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
+  res.writeHead(status, { ...headers, 'content-length': bytes.length })
+  res.end(bytes)
+}
+
+/** True when the client accepts gzip (RFC 9110 §12.5.3; "gzip;q=0" refuses it). */
+export function acceptsGzip (req: IncomingMessage): boolean {
+  const header = req.headers['accept-encoding']
+  if (typeof header !== 'string') return false
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';').map((s) => s.trim())
+    return (coding === 'gzip' || coding === 'x-gzip') && !params.some((p) => /^q=0(\.0*)?$/.test(p))
+  })
+}
+
+/** Sends a body gzip-compressed when the client accepts it (with Vary: Accept-Encoding either way). */
+export async function sendMaybeGzip (req: IncomingMessage, res: ServerResponse, body: Uint8Array, headers: Record<string, string>): Promise<void> {
+  const vary = { ...headers, vary: 'Accept-Encoding' }
+  if (body.length >= 256 && acceptsGzip(req)) {
+    send(res, 200, await gzip(body), { ...vary, 'content-encoding': 'gzip' })
+  } else {
+    send(res, 200, body, vary)
+  }
+}

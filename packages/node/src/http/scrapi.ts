@@ -1,0 +1,138 @@
+/**
+ * SCRAPI (draft-ietf-scitt-scrapi, spec digest §2.2) plus our entry resources:
+ *   POST /entries                      register: 201 + receipt, or 303 to /entries/{id} (a duplicate gets the first entry's)
+ *   GET  /entries/{id}                 200 receipt, 202 + Retry-After while pending, 404 unknown
+ *   GET  /entries/{id}/statement       the transparent statement (receipt in label 394)
+ *   GET  /entries/{id}/proof           C2SP tlog-proof text
+ *   GET  /.well-known/scitt-keys[/{kid}]  COSE_KeySet / COSE_Key (kid as base64url)
+ * Registration order: rate limit, size limit, media type, then (on a verify worker) strict decoding,
+ * registration policy and issuer signature, then the log. A rejected request changes no state.
+ */
+import type { IncomingMessage } from 'node:http'
+import {
+  MEDIA_TYPE, ScittError, addReceipts, encodeCoseKey, encodeCoseKeySet, equalBytes, formatProofFile, fromBase64Url,
+} from '@scitt/core'
+import { titled } from '../registration/policy.js'
+import { readBody } from './body.js'
+import { sendProblem } from './problem.js'
+import { send } from './respond.js'
+import type { Context, Router } from './router.js'
+import type { HttpServices } from './services.js'
+
+const STATEMENT_TYPES = new Set<string>([MEDIA_TYPE.cose, MEDIA_TYPE.scittStatement])
+const ENTRY_ID = /^[0-9a-f]{64}$/
+
+function mediaType (req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+}
+
+function entryLocation (services: HttpServices, req: IncomingMessage, entryId: string): string {
+  const base = services.config.http.publicUrl ?? `http://${req.headers.host ?? `${services.config.http.host}:${services.config.http.port}`}`
+  return `${base.replace(/\/$/, '')}/entries/${entryId}`
+}
+
+function checkEntryId (id: string): string {
+  if (!ENTRY_ID.test(id)) throw titled('MALFORMED', 'Invalid locator', 'an entry id is 64 lowercase hex digits')
+  return id
+}
+
+async function indexOrNotFound (services: HttpServices, id: string): Promise<number> {
+  const index = await services.log.indexOf(checkEntryId(id))
+  if (index === undefined) throw new ScittError('NOT_FOUND', services.registrar.isPending(id) ? `entry ${id} is not integrated yet` : `no entry ${id}`)
+  return index
+}
+
+export function scrapiRoutes (router: Router, services: HttpServices): void {
+  const { config, log, pool, registrar, limiter, metrics } = services
+  const retryAfter = String(config.limits.retryAfterSeconds)
+
+  const sendReceipt = async (ctx: Context, status: number, index: number, entryId: string): Promise<void> => {
+    const receipt = await log.receipt(index)
+    send(ctx.res, status, receipt, { 'content-type': MEDIA_TYPE.cose, location: entryLocation(services, ctx.req, entryId) })
+  }
+
+  router.add('POST', 'entries', /^\/entries$/, async (ctx) => {
+    const { req, res } = ctx
+    const outcome = (name: string): void => { metrics.registrations.inc({ outcome: name }) }
+    if (services.isStopping()) throw new ScittError('PUSHBACK', 'the node is stopping')
+    if (limiter !== undefined) {
+      const wait = limiter.take(req.socket.remoteAddress ?? 'unknown')
+      if (wait > 0) {
+        outcome('429')
+        req.resume()
+        sendProblem(res, { status: 429, title: 'Too Many Requests', detail: 'registration rate limit exceeded for this client address', retryAfter: wait }, { connection: 'close' })
+        return
+      }
+    }
+    try {
+      const body = await readBody(req, config.limits.maxBodyBytes)
+      if (!STATEMENT_TYPES.has(mediaType(req))) {
+        outcome('415')
+        sendProblem(res, { status: 415, title: 'Unsupported Media Type', detail: `Content-Type must be ${MEDIA_TYPE.cose} or ${MEDIA_TYPE.scittStatement}` })
+        return
+      }
+      const checked = await pool.check(body)
+      // No separate lookup for duplicates: the log resolves an entry it holds with its first index.
+      const appended = registrar.submit(checked.entry, checked.entryId)
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), config.limits.registrationWaitMs) })
+      const done = await Promise.race([appended, timeout]).finally(() => clearTimeout(timer))
+      if (done === undefined) {
+        outcome('303')
+        send(res, 303, '', { location: entryLocation(services, req, checked.entryId), 'retry-after': retryAfter })
+        return
+      }
+      outcome('201')
+      await sendReceipt(ctx, 201, done.index, checked.entryId)
+    } catch (err) {
+      const code = (err as { code?: string }).code
+      outcome(code ?? 'error')
+      throw err
+    }
+  })
+
+  router.add('GET', 'entry', /^\/entries\/([^/]+)$/, async (ctx) => {
+    const id = checkEntryId(ctx.params[0]!)
+    const index = await log.indexOf(id)
+    if (index !== undefined) {
+      await sendReceipt(ctx, 200, index, id)
+    } else if (registrar.isPending(id)) {
+      send(ctx.res, 202, '', { 'retry-after': retryAfter, location: entryLocation(services, ctx.req, id) })
+    } else {
+      throw new ScittError('NOT_FOUND', `no entry ${id}`)
+    }
+  })
+
+  router.add('GET', 'entry-statement', /^\/entries\/([^/]+)\/statement$/, async (ctx) => {
+    const index = await indexOrNotFound(services, ctx.params[0]!)
+    const [entry, receipt] = await Promise.all([log.entry(index), log.receipt(index)])
+    send(ctx.res, 200, addReceipts(entry, [receipt]), { 'content-type': MEDIA_TYPE.scittStatement })
+  })
+
+  router.add('GET', 'entry-proof', /^\/entries\/([^/]+)\/proof$/, async (ctx) => {
+    const index = await indexOrNotFound(services, ctx.params[0]!)
+    const checkpoint = log.latestCheckpoint()!
+    const proof = await log.inclusionProof(index, checkpoint.size)
+    send(ctx.res, 200, formatProofFile({ index, proof, checkpoint: checkpoint.note }), { 'content-type': 'text/plain; charset=utf-8' })
+  })
+
+  const keys = encodeCoseKeySet([services.receiptKey.coseKey])
+  router.add('GET', 'keys', /^\/\.well-known\/scitt-keys$/, (ctx) => {
+    send(ctx.res, 200, keys, { 'content-type': MEDIA_TYPE.cbor })
+  })
+
+  router.add('GET', 'key', /^\/\.well-known\/scitt-keys\/([^/]+)$/, (ctx) => {
+    let kid: Uint8Array | undefined
+    try {
+      kid = fromBase64Url(ctx.params[0]!)
+    } catch {
+      kid = undefined
+    }
+    const key = services.receiptKey.coseKey
+    if (kid === undefined || !equalBytes(kid, key.kid)) {
+      sendProblem(ctx.res, { status: 404, title: 'No such key', detail: 'no key with this kid (base64url, no padding)' })
+      return
+    }
+    send(ctx.res, 200, encodeCoseKey(key), { 'content-type': MEDIA_TYPE.cbor })
+  })
+}

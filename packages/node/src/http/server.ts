@@ -1,0 +1,66 @@
+/**
+ * The node's HTTP server (node:http, one port): routes, problem details for every 4xx/5xx, request
+ * latency metrics, and a record of requests in flight so that shutdown can wait for them.
+ */
+import { createServer, type Server } from 'node:http'
+import { ERROR_STATUS, problemFor, sendProblem } from './problem.js'
+import { opsRoutes } from './ops.js'
+import { Router } from './router.js'
+import { scrapiRoutes } from './scrapi.js'
+import type { HttpServices } from './services.js'
+import { tileRoutes } from './tiles.js'
+
+export interface HttpServer {
+  server: Server
+  /** Resolves when every request in flight has been answered. */
+  idle: () => Promise<void>
+}
+
+export function createHttpServer (services: HttpServices): HttpServer {
+  const router = new Router()
+  scrapiRoutes(router, services)
+  tileRoutes(router, services)
+  opsRoutes(router, services)
+  const inFlight = new Set<Promise<void>>()
+  const retryAfter = services.config.limits.retryAfterSeconds
+
+  const handle = async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> => {
+    const started = performance.now()
+    let route = 'unknown'
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      const match = router.match(req.method ?? 'GET', url.pathname)
+      if (match.kind === 'not-found') {
+        sendProblem(res, { status: 404, title: 'Not Found', detail: `no resource at ${url.pathname}` })
+      } else if (match.kind === 'method-not-allowed') {
+        sendProblem(res, { status: 405, title: 'Method Not Allowed', detail: `use ${match.allow.join(' or ')}` }, { allow: match.allow.join(', ') })
+      } else {
+        route = match.name
+        await match.handler({ req, res, url, params: match.params })
+      }
+    } catch (err) {
+      const problem = problemFor(err, retryAfter)
+      if (problem.status >= 500) services.logger.error({ err, route }, 'request failed')
+      if (res.headersSent) {
+        res.destroy()
+      } else {
+        const tooLarge = problem.status === ERROR_STATUS.TOO_LARGE.status
+        sendProblem(res, problem, tooLarge ? { connection: 'close' } : {})
+      }
+    } finally {
+      services.metrics.httpSeconds.observe({ method: req.method ?? '', route, status: String(res.statusCode) }, (performance.now() - started) / 1000)
+    }
+  }
+
+  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+    const p = handle(req, res)
+    inFlight.add(p)
+    void p.finally(() => inFlight.delete(p))
+  })
+  return {
+    server,
+    idle: async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight])
+    },
+  }
+}

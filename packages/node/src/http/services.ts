@@ -1,0 +1,23 @@
+/** What the HTTP handlers need from the node (composed in node.ts). */
+import type { Log } from '@scitt/log'
+import type { NodeConfig } from '../config.js'
+import type { ReceiptKey } from '../keys.js'
+import type { Logger } from '../logger.js'
+import type { NodeMetrics } from '../metrics.js'
+import type { RateLimiter } from '../rate-limit.js'
+import type { Registrar } from '../registration/registrar.js'
+import type { VerifyPool } from '../registration/verify-pool.js'
+
+export interface HttpServices {
+  config: NodeConfig
+  log: Log
+  pool: VerifyPool
+  registrar: Registrar
+  limiter: RateLimiter | undefined
+  receiptKey: ReceiptKey
+  metrics: NodeMetrics
+  logger: Logger
+  /** False until start-up completes and again once stopping begins. */
+  isReady: () => boolean
+  isStopping: () => boolean
+}

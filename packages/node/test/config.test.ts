@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, KeyFileError, RegistrationPolicy, didKeyPublicKey, encodeBase58btc, decodeBase58btc, initNode, loadConfig, loadReceiptKey, loadSkey, parseConfig, readKeyFile } from '@scitt/node'
+import { nodeSignatures } from '@scitt/node-crypto'
+import { isScittError, type StatementInfo } from '@scitt/core'
+
+describe('config', () => {
+  const base = { origin: 'example.com/log' }
+  const bad: Array<[string, Record<string, unknown>, string]> = [
+    ['missing origin', {}, 'origin'],
+    ['origin with a space', { origin: 'a b' }, 'origin'],
+    ['port out of range', { ...base, http: { port: 70000 } }, 'http.port'],
+    ['port as a string', { ...base, http: { port: '8080' } }, 'http.port'],
+    ['unknown field', { ...base, htpp: {} }, 'htpp'],
+    ['unknown nested field', { ...base, log: { batchsize: 3 } }, 'log.batchsize'],
+    ['batch size 0', { ...base, log: { batchSize: 0 } }, 'log.batchSize'],
+    ['sync not a boolean', { ...base, log: { sync: 'yes' } }, 'log.sync'],
+    ['statement size over 65 535', { ...base, registration: { maxStatementSize: 70000 } }, 'registration.maxStatementSize'],
+    ['unknown algorithm', { ...base, registration: { algorithms: ['RS256'] } }, 'registration.algorithms[0]'],
+    ['issuer without keys', { ...base, registration: { issuers: [{ iss: 'x' }] } }, 'registration.issuers[0].keys'],
+    ['issuer key with both forms', { ...base, registration: { issuers: [{ iss: 'x', keys: [{ jwk: {}, coseKey: 'AA' }] }] } }, 'registration.issuers[0].keys[0]'],
+    ['did:key algorithm', { ...base, registration: { didKey: { enabled: true, algorithms: ['ES384'] } } }, 'registration.didKey.algorithms[0]'],
+    ['rate limit', { ...base, limits: { rateLimit: { perSecond: -1 } } }, 'limits.rateLimit.perSecond'],
+    ['public URL', { ...base, http: { publicUrl: 'not a url' } }, 'http.publicUrl'],
+    ['federation listen', { ...base, federation: { listen: '/ip4/0.0.0.0' } }, 'federation.listen'],
+  ]
+  for (const [name, value, field] of bad) {
+    it(`names the field: ${name}`, () => {
+      assert.throws(() => parseConfig(value, '/tmp'), (err: unknown) => {
+        assert.ok(err instanceof ConfigError)
+        assert.equal(err.field, field)
+        assert.ok(err.message.includes(field))
+        return true
+      })
+    })
+  }
+
+  it('fills defaults, resolves paths against the config dir and ignores "//" comments', () => {
+    const config = parseConfig({ ...base, '//': 'comment', keys: { '//log': 'x', log: 'k/log.key' } }, '/etc/scitt')
+    assert.equal(config.issuer, 'example.com/log')
+    assert.equal(config.keys.log, '/etc/scitt/k/log.key')
+    assert.equal(config.dataDir, '/etc/scitt/data')
+    assert.equal(config.registration.maxStatementSize, 65535)
+    assert.equal(config.limits.registrationWaitMs, 500)
+    assert.deepEqual(config.limits.rateLimit, { perSecond: 50, burst: 100, maxClients: 10000 })
+    assert.equal(config.registration.didKey.enabled, false)
+  })
+
+  it('rejects an issuer key that is not a public key, naming the field', () => {
+    const config = parseConfig({ ...base, registration: { issuers: [{ iss: 'x', keys: [{ jwk: { kty: 'OKP', crv: 'Ed25519', x: 'AAAA' } }] }] } }, '/tmp')
+    assert.throws(() => new RegistrationPolicy(config.registration), (err: unknown) => err instanceof ConfigError && err.field === 'registration.issuers[0].keys[0]')
+  })
+
+  it('reports unreadable files and invalid JSON as ConfigError', () => {
+    assert.throws(() => loadConfig('/nonexistent/config.json'), ConfigError)
+    const dir = mkdtempSync(join(tmpdir(), 'scitt-config-'))
+    try {
+      writeFileSync(join(dir, 'c.json'), '{ "origin": ')
+      assert.throws(() => loadConfig(join(dir, 'c.json')), /not valid JSON/)
+    } finally {
+      rmSync(dir, { recursive: true })
+    }
+  })
+})
+
+describe('key files', () => {
+  let dir: string
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'scitt-keys-')) })
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
+
+  it('init writes four 0600 key files and a config that loads', () => {
+    const result = initNode({ dir, origin: 'example.com/log', sector: 'iot' })
+    for (const file of Object.values(result.keys)) assert.equal(statSync(file).mode & 0o777, 0o600, file)
+    assert.equal(readFileSync(result.keys.peer).length, 32)
+    assert.match(result.logVkey, /^example\.com\/log\+[0-9a-f]{8}\+/)
+    assert.match(result.witnessVkey, /^example\.com\/log\/witness\+/)
+    const config = loadConfig(result.config)
+    assert.equal(config.sector, 'iot')
+    assert.equal(loadReceiptKey(config.keys.receipt).coseKey.algorithm, 'ES256')
+    assert.ok(loadSkey(config.keys.log, 'example.com/log').startsWith('PRIVATE+KEY+example.com/log+'))
+    assert.doesNotMatch(readFileSync(result.config, 'utf8'), /PRIVATE/)
+  })
+
+  it('refuses to overwrite existing keys', () => {
+    initNode({ dir, origin: 'example.com/log' })
+    const before = readFileSync(join(dir, 'log.key'))
+    assert.throws(() => initNode({ dir, origin: 'example.com/log' }), KeyFileError)
+    rmSync(join(dir, 'config.json'))
+    assert.throws(() => initNode({ dir, origin: 'example.com/log' }), /refusing to overwrite/)
+    assert.deepEqual(readFileSync(join(dir, 'log.key')), before)
+  })
+
+  it('refuses a key file readable by group or others', () => {
+    const result = initNode({ dir, origin: 'example.com/log', receiptAlgorithm: 'Ed25519' })
+    chmodSync(result.keys.receipt, 0o644)
+    assert.throws(() => loadReceiptKey(result.keys.receipt), /mode 644.*chmod 600/)
+    chmodSync(result.keys.log, 0o640)
+    assert.throws(() => readKeyFile(result.keys.log), KeyFileError)
+    assert.throws(() => loadSkey(result.keys.witness, 'other.example/witness'), /is for/)
+  })
+})
+
+describe('registration policy', () => {
+  const info = (iss: string, alg: StatementInfo['alg'] = 'Ed25519'): StatementInfo => ({ alg, iss, sub: 's', kid: new Uint8Array([1]), contentType: 'application/json' })
+
+  it('decodes did:key Ed25519 and P-256 (compressed) keys', () => {
+    const ed = nodeSignatures.signer('Ed25519', nodeSignatures.generateSecretKey('Ed25519'))
+    assert.deepEqual(didKeyPublicKey(`did:key:z${encodeBase58btc(Uint8Array.of(0xed, 1, ...ed.publicKey))}`), { algorithm: 'Ed25519', publicKey: ed.publicKey })
+    const p = nodeSignatures.signer('ES256', nodeSignatures.generateSecretKey('ES256')).publicKey
+    const compressed = Uint8Array.of(0x80, 0x24, 2 + (p[64]! % 2), ...p.subarray(1, 33))
+    assert.deepEqual(didKeyPublicKey(`did:key:z${encodeBase58btc(compressed)}`), { algorithm: 'ES256', publicKey: p })
+    // A published vector (W3C did:key test suite, Ed25519).
+    assert.equal(didKeyPublicKey('did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp').publicKey.length, 32)
+    assert.deepEqual(decodeBase58btc('1112'), Uint8Array.of(0, 0, 0, 1))
+    for (const bad of ['did:key:zI0O', 'did:key:abc', `did:key:z${encodeBase58btc(Uint8Array.of(0xe7, 1, 2))}`]) {
+      assert.throws(() => didKeyPublicKey(bad), (err: unknown) => isScittError(err))
+    }
+  })
+
+  it('refuses did:key issuers unless enabled, and their disallowed algorithms', () => {
+    const did = `did:key:z${encodeBase58btc(Uint8Array.of(0xed, 1, ...new Uint8Array(32).fill(7)))}`
+    const off = new RegistrationPolicy(parseConfig({ origin: 'o' }, '/').registration)
+    assert.throws(() => off.keyFor(info(did)), (err: unknown) => isScittError(err, 'POLICY'))
+    const es256Only = new RegistrationPolicy(parseConfig({ origin: 'o', registration: { didKey: { enabled: true, algorithms: ['ES256'] } } }, '/').registration)
+    assert.throws(() => es256Only.keyFor(info(did)), (err: unknown) => isScittError(err, 'POLICY'))
+    const on = new RegistrationPolicy(parseConfig({ origin: 'o', registration: { didKey: { enabled: true } } }, '/').registration)
+    assert.equal(on.keyFor(info(did)).algorithm, 'Ed25519')
+  })
+
+  it('requires a hash envelope when the policy says so', () => {
+    const policy = new RegistrationPolicy(parseConfig({ origin: 'o', registration: { requireHashEnvelope: true, didKey: { enabled: true } } }, '/').registration)
+    const did = `did:key:z${encodeBase58btc(Uint8Array.of(0xed, 1, ...new Uint8Array(32).fill(7)))}`
+    assert.throws(() => policy.keyFor(info(did)), (err: unknown) => isScittError(err, 'POLICY') && /hash envelope/.test(err.message))
+    assert.equal(policy.keyFor({ ...info(did), hashEnvelope: { hashAlg: -16 } }).algorithm, 'Ed25519')
+  })
+})
