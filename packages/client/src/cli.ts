@@ -13,6 +13,7 @@ import { monitor } from './cli/monitor.js'
 import { register } from './cli/register.js'
 import { sign } from './cli/sign.js'
 import { verify } from './cli/verify.js'
+import { useNodeSha256 } from '@scitt/node-crypto'
 
 const COMMANDS: Command[] = [keygen, sign, register, get, keys, verify, checkpoint, monitor]
 
@@ -43,6 +44,7 @@ async function main (argv: string[]): Promise<number> {
   return command.run(values, positionals)
 }
 
+useNodeSha256()
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code
 }, (err: unknown) => {

@@ -4,10 +4,10 @@
  */
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto'
 import {
-  CompactRange, consistencyProof, inclusionProof, leafHash, nodeHash, portableSignatures, utf8,
+  CompactRange, consistencyProof, inclusionProof, leafHash, nodeHash, portableSignatures, setSha256, utf8,
   verifyConsistency, verifyInclusion, type NodeId, type SignatureAlgorithm, type SignatureProvider,
 } from '@scitt/core'
-import { nodeSignatures } from '@scitt/node-crypto'
+import { nodeSha256, nodeSignatures } from '@scitt/node-crypto'
 import type { Bench } from '../../../scripts/bench-lib.js'
 
 export default async function core (bench: Bench): Promise<void> {
@@ -18,6 +18,10 @@ export default async function core (bench: Bench): Promise<void> {
   bench.rateSync('nodeHash', () => nodeHash(node.subarray(1, 33), node.subarray(33)), { baseline: 'node:crypto sha256 (65 B)' })
   bench.rateSync('node:crypto sha256 (501 B)', () => createHash('sha256').update(entry).digest())
   bench.rateSync('leafHash (500 B entry)', () => leafHash(entry), { baseline: 'node:crypto sha256 (501 B)' })
+  const portable = setSha256(nodeSha256)
+  bench.rateSync('nodeHash, node:crypto installed', () => nodeHash(node.subarray(1, 33), node.subarray(33)), { baseline: 'node:crypto sha256 (65 B)' })
+  bench.rateSync('leafHash, node:crypto installed', () => leafHash(entry), { baseline: 'node:crypto sha256 (501 B)' })
+  setSha256(portable)
 
   // Roots: appending 1 M leaf hashes to a compact range and taking the root.
   const leaves = 1_000_000

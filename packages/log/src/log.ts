@@ -17,7 +17,7 @@
  * only together with the origin's signed checkpoint whose root they reproduce; it never signs.
  */
 import {
-  EMPTY_ROOT, MAX_ENTRY_SIZE, ScittError, TILE_WIDTH, assembleReceipt, consistencyProof, decodeSeal, encodeSeal,
+  EMPTY_ROOT, MAX_ENTRY_SIZE, leafHash, ScittError, TILE_WIDTH, assembleReceipt, consistencyProof, decodeSeal, encodeSeal,
   equalBytes, formatNote, fromHex, inclusionProof, isScittError, openCheckpoint, sealCheckpoint,
   sigStructure, signCheckpoint, tileWidth, toHex,
   type NoteSigner, type NoteVerifier, type ReceiptSeal, type Signer, type TileId, type Verifier,
@@ -27,7 +27,7 @@ import {
   CHECKPOINT_RANGE, VIEW, bundleKey, copyBytes, checkpointKey, corrupt, decodeCheckpointRecord, decodeIndex, encodeCheckpointRecord,
   encodeIndex, idKey, sizeFromCheckpointKey, tileFromKey, type CheckpointRecord,
 } from './layout.js'
-import { leafHashOf } from './hash.js'
+
 import { fsck, type FsckOptions, type FsckReport } from './fsck.js'
 import { Sequencer, type Appended, type Pending } from './sequencer.js'
 import { TileCache } from './tile-cache.js'
@@ -265,16 +265,31 @@ export class Log {
     return consistencyProof(size1, size2, (ids) => this.#tiles.nodes(ids))
   }
 
-  /** A COSE receipt (RFC 9942) for an entry (by entry id or index) at the latest checkpoint: its seal and an inclusion proof. */
+  /**
+   * A COSE receipt (RFC 9942) for an entry (by entry id or index): the seal of the first checkpoint
+   * that covers it and an inclusion proof at that size. Every later request gets the same bytes.
+   */
   async receipt (entry: string | number): Promise<Uint8Array> {
     const index = typeof entry === 'number' ? entry : await this.indexOf(entry)
-    const latest = this.#latest
-    if (index === undefined || latest === undefined) throw notFound(`entry ${String(entry)}`)
+    if (index === undefined) throw notFound(`entry ${String(entry)}`)
     assertIndex(index, 'index')
-    if (index >= latest.size) throw notFound(`entry ${index}`)
-    if (latest.seal === undefined) throw notFound(`receipt seal for size ${latest.size}`)
-    const inclusionPath = await inclusionProof(index, latest.size, (ids) => this.#tiles.nodes(ids))
-    return assembleReceipt(latest.seal, { treeSize: latest.size, leafIndex: index, inclusionPath })
+    if (index >= this.#size()) throw notFound(`entry ${index}`)
+    const covering = await this.#firstCheckpointAbove(index)
+    if (covering.seal === undefined) throw notFound(`receipt seal for size ${covering.size}`)
+    const inclusionPath = await inclusionProof(index, covering.size, (ids) => this.#tiles.nodes(ids))
+    return assembleReceipt(covering.seal, { treeSize: covering.size, leafIndex: index, inclusionPath })
+  }
+
+  /** The checkpoint of the smallest signed size above `index` (one seek). */
+  async #firstCheckpointAbove (index: number): Promise<PublishedCheckpoint> {
+    const it = this.#db.iterator({ gte: checkpointKey(index + 1), lt: CHECKPOINT_RANGE.lt, limit: 1, ...VIEW })
+    try {
+      const row = (await it.nextv(1))[0]
+      if (row === undefined) throw corrupt(`no checkpoint covers entry ${index}`)
+      return published(decodeCheckpointRecord(sizeFromCheckpointKey(row[0]), row[1]))
+    } finally {
+      await it.close()
+    }
   }
 
   /**
@@ -291,7 +306,7 @@ export class Log {
     const leaves: Leaf[] = entries.map((entry) => {
       if (!(entry instanceof Uint8Array)) throw new TypeError('entries must be Uint8Arrays')
       if (entry.length > MAX_ENTRY_SIZE) throw new ScittError('TOO_LARGE', `entry of ${entry.length} bytes exceeds ${MAX_ENTRY_SIZE}`)
-      return { entry: copyBytes(entry), leafHash: leafHashOf(entry) }
+      return { entry: copyBytes(entry), leafHash: leafHash(entry) }
     })
     const { checkpoint, note } = openCheckpoint(checkpointNote, mirroring.verifier)
     const sealed = seal === undefined ? undefined : seal instanceof Uint8Array ? decodeSeal(seal) : seal

@@ -4,8 +4,8 @@
  * bound (PUSHBACK), and hands batches to the integrator one at a time, when a batch is full or its
  * oldest entry is `batchAgeMs` old.
  */
-import { ScittError, toHex } from '@scitt/core'
-import { leafHashOf } from './hash.js'
+import { ScittError, leafHash, toHex } from '@scitt/core'
+
 import { copyBytes } from './layout.js'
 
 /** What `add` resolves with once the entry is durable and covered by a persisted checkpoint. */
@@ -69,7 +69,7 @@ export class Sequencer {
   }
 
   add (entry: Uint8Array): Promise<Appended> {
-    const hash = leafHashOf(entry)
+    const hash = leafHash(entry)
     const entryId = toHex(hash)
     const shared = this.#pending.get(entryId)
     if (shared !== undefined) return shared.promise

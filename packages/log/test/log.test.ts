@@ -65,15 +65,21 @@ for (const backend of [memoryBackend(), levelBackend()] as Backend[]) {
       const opened = openCheckpoint(latest.note, noteVerifier)
       assert.equal(opened.checkpoint.size, 10)
       assert.ok(equalBytes(opened.checkpoint.rootHash, latest.rootHash))
+      const receipts = new Map<string, Uint8Array>()
       for (const r of results) {
         assert.ok(equalBytes(await log.entry(r.index), entries.find((e) => toHex(leafHash(e)) === r.entryId)!))
         assert.equal(await log.indexOf(r.entryId), r.index)
-        verifyReceipt(await log.receipt(r.entryId), { entry: await log.entry(r.index) }, receiptVerifier)
+        const receipt = await log.receipt(r.entryId)
+        verifyReceipt(receipt, { entry: await log.entry(r.index) }, receiptVerifier)
+        receipts.set(r.entryId, receipt)
       }
       assert.equal((await log.whenIntegrated(9)).size, 10)
       const later = log.whenIntegrated(10)
       await log.add(entryOf('ack 10'))
       assert.equal((await later).size, 11)
+      for (const [entryId, receipt] of receipts) {
+        assert.deepEqual(await log.receipt(entryId), receipt, 'a receipt stays the same as the log grows')
+      }
       await new Promise((resolve) => setTimeout(resolve, 10))
       assert.ok(stored.length > 0 && stored.every(Boolean), 'listeners run after the checkpoint is stored')
       await log.close()

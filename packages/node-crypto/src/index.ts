@@ -3,10 +3,10 @@
  * encodings in @scitt/core crypto/signature.ts), 15–30× faster. Each verifier and signer holds its
  * KeyObject, created once.
  */
-import { createECDH, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import { createECDH, createHash, createPrivateKey, hash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
 import {
-  assertAlgorithm, assertBytes, KEY_SIZES, malformed, toBase64Url,
-  type SignatureAlgorithm, type SignatureProvider,
+  assertAlgorithm, assertBytes, KEY_SIZES, malformed, setSha256, toBase64Url,
+  type Sha256, type SignatureAlgorithm, type SignatureProvider,
 } from '@scitt/core'
 
 const CURVES = { ES256: 'P-256', ES384: 'P-384' } as const
@@ -102,4 +102,22 @@ export const nodeSignatures: SignatureProvider = {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: CURVES[algorithm] })
     return new Uint8Array(Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url'))
   },
+}
+
+/** SHA-256 with node:crypto, for core's `setSha256`; returns plain Uint8Array views. */
+export const nodeSha256: Sha256 = (...parts) => {
+  let d: Buffer
+  if (parts.length === 1) {
+    d = hash('sha256', parts[0]!, 'buffer')
+  } else {
+    const h = createHash('sha256')
+    for (const p of parts) h.update(p)
+    d = h.digest()
+  }
+  return new Uint8Array(d.buffer, d.byteOffset, d.length)
+}
+
+/** Makes every hash in @scitt/core use node:crypto in this process (call once at start-up). */
+export function useNodeSha256 (): void {
+  setSha256(nodeSha256)
 }

@@ -13,6 +13,7 @@ import { CONFIG_FILE, initNode } from './init.js'
 import { KeyFileError } from './keys.js'
 import { createLogger } from './logger.js'
 import { ScittNode } from './node.js'
+import { useNodeSha256 } from '@scitt/node-crypto'
 
 const USAGE: Record<string, string> = {
   main: `usage: scitt-node <command> [options]
@@ -163,4 +164,5 @@ export async function main (argv: string[]): Promise<number> {
   }
 }
 
+useNodeSha256()
 process.exitCode = await main(process.argv.slice(2))

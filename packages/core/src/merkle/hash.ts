@@ -1,16 +1,55 @@
-/** RFC 9162 §2.1.1 hashing: SHA-256 with domain separation (0x00 for leaves, 0x01 for interior nodes). */
-import { sha256 } from '@noble/hashes/sha2.js'
-import { assertBytes } from '../bytes.js'
+/**
+ * RFC 9162 §2.1.1 hashing: SHA-256 with domain separation (0x00 for leaves, 0x01 for interior nodes).
+ *
+ * Every SHA-256 in core goes through one implementation: @noble/hashes by default (portable), or a
+ * faster one a Node process installs with `setSha256` (see @scitt/node-crypto's `useNodeCrypto`).
+ */
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+import { assertBytes, equalBytes, fromHex, utf8 } from '../bytes.js'
 
 export const HASH_SIZE = 32
 
+/** SHA-256 over the concatenation of `parts`. */
+export type Sha256 = (...parts: Uint8Array[]) => Uint8Array
+
+const portableSha256: Sha256 = (...parts) => {
+  if (parts.length === 1) return nobleSha256(parts[0]!)
+  const h = nobleSha256.create()
+  for (const p of parts) h.update(p)
+  return h.digest()
+}
+
+let impl: Sha256 = portableSha256
+
+/**
+ * Process-wide: makes every hash in core use `sha256` (it must compute SHA-256; a known-answer check
+ * runs first and a wrong implementation is a TypeError). Results never change, only speed. Returns the
+ * implementation it replaces.
+ */
+export function setSha256 (sha256: Sha256): Sha256 {
+  const answer = sha256(utf8('a'), utf8('bc'))
+  if (!(answer instanceof Uint8Array) || !equalBytes(answer, fromHex('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'))) {
+    throw new TypeError('setSha256: the implementation does not compute SHA-256')
+  }
+  const previous = impl
+  impl = sha256
+  return previous
+}
+
+/** Plain SHA-256 of the concatenated parts. */
+export function sha256Digest (...parts: Uint8Array[]): Uint8Array {
+  return impl(...parts)
+}
+
 /** MTH({}) = SHA-256(""). */
-export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0))
+export const EMPTY_ROOT: Uint8Array = portableSha256(new Uint8Array(0))
+
+const LEAF_PREFIX = new Uint8Array([0])
 
 /** MTH({d}) = SHA-256(0x00 ‖ d). */
 export function leafHash (entry: Uint8Array): Uint8Array {
   assertBytes(entry, 'entry')
-  return sha256.create().update(LEAF_PREFIX).update(entry).digest()
+  return impl(LEAF_PREFIX, entry)
 }
 
 /** SHA-256(0x01 ‖ left ‖ right). */
@@ -19,15 +58,8 @@ export function nodeHash (left: Uint8Array, right: Uint8Array): Uint8Array {
   buf[0] = 1
   buf.set(left, 1)
   buf.set(right, 33)
-  return sha256(buf)
+  return impl(buf)
 }
-
-/** Plain SHA-256. */
-export function sha256Digest (data: Uint8Array): Uint8Array {
-  return sha256(data)
-}
-
-const LEAF_PREFIX = new Uint8Array([0])
 
 /** Asserts a 32-byte hash (RangeError otherwise). */
 export function assertHash (value: unknown, name: string): asserts value is Uint8Array {

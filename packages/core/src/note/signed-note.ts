@@ -2,12 +2,12 @@
  * C2SP signed-note v1.0.0: a UTF-8 text ending in "\n", a blank line, then one or more lines
  * `— <key name> base64(key ID[4] ‖ signature)`.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
 import { assertBytes, concatBytes, fromBase64, toBase64, utf8 } from '../bytes.js'
 import { portableSignatures } from '../crypto/portable.js'
 import type { SignatureProvider } from '../crypto/signature.js'
 import { ScittError, malformed } from '../errors.js'
 import { checkText, decodeText } from './text.js'
+import { sha256Digest } from '../merkle/hash.js'
 
 /**
  * Largest note accepted, in bytes: 1 MiB. A checkpoint with the maximum 100 signatures of the largest
@@ -93,7 +93,7 @@ export function keyId (name: string, type: number, publicKey: Uint8Array): numbe
   assertKeyName(name)
   if (!Number.isInteger(type) || type < 0 || type > 255) throw new RangeError('signature type must be a byte')
   assertBytes(publicKey, 'publicKey')
-  const digest = sha256(concatBytes(utf8(name), Uint8Array.of(0x0a, type), publicKey))
+  const digest = sha256Digest(utf8(name), Uint8Array.of(0x0a, type), publicKey)
   return readU32be(digest)
 }
 
