@@ -1,0 +1,87 @@
+/**
+ * The README's quick start, as a newcomer runs it: `npm start` (scripts/start.mjs on the built packages)
+ * brings up a node, and the walk-through it prints works with the `scitt` CLI as written.
+ */
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const scitt = join(root, 'packages/client/bin/scitt.js')
+
+function startNode (dir: string): Promise<{ child: ChildProcess, output: () => string, url: string, treeSize: number }> {
+  const child = spawn(process.execPath, [join(root, 'scripts/start.mjs'), '--dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout!.on('data', (c) => { output += c })
+  child.stderr!.on('data', (c) => { output += c })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no walk-through within 20 s:\n${output}`)) }, 20_000)
+    const check = (): void => {
+      const m = /scitt-node is running: (http:\/\/127\.0\.0\.1:\d+) .*tree size (\d+)/.exec(output)
+      if (m !== null) {
+        clearTimeout(timer)
+        resolve({ child, output: () => output, url: m[1]!, treeSize: Number(m[2]) })
+      }
+    }
+    child.stdout!.on('data', check)
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`start.mjs exited ${code}:\n${output}`)) })
+  })
+}
+
+function stop (child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    child.removeAllListeners('exit')
+    child.on('exit', (code) => { clearTimeout(timer); resolve(code) })
+    child.kill('SIGINT')
+  })
+}
+
+/** Runs one printed walk-through line `npx scitt ARGS` (npx runs the bin shim with node). */
+function run (line: string, entryId: string): string {
+  const args = line.replace(/#.*$/, '').trim().split(/\s+/).slice(2).map((a) => a === 'ENTRY_ID' ? entryId : a)
+  const r = spawnSync(process.execPath, [scitt, ...args], { encoding: 'utf8', timeout: 20_000 })
+  assert.equal(r.status, 0, `${line}\n${r.stdout}${r.stderr}`)
+  return r.stdout
+}
+
+describe('quick start (npm start and its walk-through)', function () {
+  this.timeout(90_000)
+  let dir: string
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'scitt-quickstart-')) })
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('starts a node, registers and verifies a statement as printed, stops cleanly, and restarts on the same data', async () => {
+    const first = await startNode(dir)
+    try {
+      assert.equal(first.treeSize, 0)
+      const printed = first.output().split('\n')
+      const lines = printed.filter((l) => /^\s+npx scitt /.test(l))
+      assert.deepEqual(lines.map((l) => l.trim().split(' ')[2]), ['keygen', 'sign', 'register', 'keys', 'get', 'verify'])
+      const echo = printed.find((l) => /^\s+echo '.*' > \S+$/.test(l))
+      assert.ok(echo, 'the walk-through writes an artifact')
+      const [, content, file] = /echo '(.*)' > (\S+)$/.exec(echo)!
+      writeFileSync(file!, `${content}\n`)
+      let entryId = ''
+      const outputs = lines.map((line) => {
+        const out = run(line, entryId)
+        if (/ register /.test(line)) entryId = /[0-9a-f]{64}/.exec(out)?.[0] ?? assert.fail(`register prints the entry id:\n${out}`)
+        return out
+      })
+      assert.match(outputs.at(-1)!, /ok\s+issuer-signature/)
+      assert.match(outputs.at(-1)!, /ok\s+receipt\[0\]/)
+    } finally {
+      assert.equal(await stop(first.child), 0, 'Ctrl-C stops the node cleanly')
+    }
+    assert.match(readFileSync(join(dir, 'node.log'), 'utf8'), /"msg":"stopped"/)
+
+    const second = await startNode(dir)
+    try {
+      assert.equal(second.treeSize, 1, 'the next start reuses the data')
+    } finally {
+      assert.equal(await stop(second.child), 0)
+    }
+  })
+})
