@@ -5,7 +5,6 @@
 export * from './http.js'
 export * from './register.js'
 export * from './fetch.js'
-export * from './did-key.js'
 export * from './keys.js'
 export * from './statement.js'
 export * from './verify.js'

@@ -9,7 +9,7 @@ import {
   portableSignatures, toBase64Url, toHex, utf8,
   type CoseKey, type PublicJwk, type SignatureAlgorithm, type SignatureProvider, type Signer, type Verifier,
 } from '@scitt/core'
-import { didKeyFromPublicKey, isDidKey, publicKeyFromDidKey } from './did-key.js'
+import { didKeyFromPublicKey, isDidKey, publicKeyFromDidKey } from '@scitt/core'
 
 const JWK_CURVE: Readonly<Record<SignatureAlgorithm, { kty: string, crv: string, alg: string }>> = {
   Ed25519: { kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' },

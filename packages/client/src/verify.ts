@@ -20,7 +20,7 @@ import {
   type CosignedCheckpoint, type CoseKey, type ErrorCode, type NoteVerifier, type Policy, type ProofFile, type Sign1,
   type SignatureProvider, type VerifiedReceipt, type Verifier,
 } from '@scitt/core'
-import { isDidKey, publicKeyFromDidKey } from './did-key.js'
+import { isDidKey, publicKeyFromDidKey } from '@scitt/core'
 import { TrustedKeys } from './keys.js'
 
 export type CheckStatus = 'ok' | 'failed' | 'skipped'

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { decodeSign1, entryBytes, entryId, noteVerifierFromVkey, parsePolicy, portableSignatures, utf8 } from '@scitt/core'
+import { decodeSign1, didKeyFromPublicKey, entryBytes, entryId, noteVerifierFromVkey, parsePolicy, portableSignatures, utf8 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { ScittNode, initNode, loadConfig } from '@scitt/node'
 import {
-  LogFollower, didKeyFromPublicKey, fetchNodeKeys, fetchProof, fetchTransparentStatement, register, secretKeyJwk, signStatement,
+  LogFollower, fetchNodeKeys, fetchProof, fetchTransparentStatement, register, secretKeyJwk, signStatement,
   signerFromJwk, verifyProof, verifyTransparentStatement,
 } from '@scitt/client'
 import { scitt } from './run-cli.js'

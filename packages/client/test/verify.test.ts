@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import {
   addReceipts, decodeSign1, encodeSign1, entryBytes, entryId, formatProofFile, parseCheckpoint, parseNote, parsePolicy, parseProofFile,
   portableSignatures, sha256Digest, toBase64, toHex, utf8, validateStatement, consistencyProof,
+  didKeyFromPublicKey, publicKeyFromDidKey,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import {
-  didKeyFromPublicKey, parsePublicKeys, publicKeyFromDidKey, secretKeyJwk, signHashEnvelope, signStatement, signerFromJwk,
+  parsePublicKeys, secretKeyJwk, signHashEnvelope, signStatement, signerFromJwk,
   verifyProof, verifyStatementReceipt, verifyTransparentStatement, type Check, type VerificationReport, type VerifyOptions,
 } from '@scitt/client'
 import { TestLog, policyText, witness } from './helpers.js'

@@ -1,7 +1,7 @@
 /** `scitt sign`: a Signed Statement (COSE_Sign1), plain or as a hash envelope (RFC 9995). */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { didKeyFromPublicKey } from '../did-key.js'
+import { didKeyFromPublicKey } from '@scitt/core'
 import { signHashEnvelope, signStatement } from '../statement.js'
 import { EXIT, UsageError, loadSecretKey, readInput, required, writeOutput, type Command } from './common.js'
 
