@@ -4,7 +4,7 @@
  * read under a size limit, and 4xx/5xx answers turned into a ScittError that carries the RFC 9290
  * problem details the node sent.
  */
-import { MEDIA_TYPE, ScittError, decodeProblemDetails, fromUtf8, type ErrorCode } from '@scitt/core'
+import { MEDIA_TYPE, ScittError, concatBytes, decodeProblemDetails, fromUtf8, type ErrorCode } from '@scitt/core'
 
 export interface HttpOptions {
   /** Time limit of each attempt, in ms (default 10 000). */
@@ -89,13 +89,7 @@ async function readBody (response: Response, maxBytes: number, url: string): Pro
     }
     chunks.push(value)
   }
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
+  return concatBytes(...chunks)
 }
 
 /** The ScittError for an error answer: the problem details' title and detail when the node sent them. */
