@@ -4,7 +4,9 @@
  * - appends/s into the LevelDB log with a signed checkpoint and seal per batch (target ≥ 40 % of it);
  * - inclusion proofs/s on a 1 M-entry log, 16 in flight (target ≥ 20 k/s);
  * - growth: appends/s and proof time at the largest size vs at 100 k, and peak RSS (< 300 MiB).
- * SCITT_BENCH_FULL=1 grows the log to 10 M entries (several minutes) instead of 1 M.
+ * SCITT_BENCH_FULL=1 grows the log to 10 M entries (several minutes) instead of 1 M;
+ * SCITT_BENCH_LOG_ENTRIES=N grows it to N (≥ 200 000) instead.
+ * The bench holds no per-entry data itself: entries are derived from their index.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -107,15 +109,32 @@ export default async function (bench: Bench): Promise<void> {
   const proofsAt100k = await proofs(log, 2000)
   bench.record('inclusion proofs at 100 k (16 in flight)', proofsAt100k, 'proofs/s')
 
-  const largest = process.env.SCITT_BENCH_FULL === '1' ? 10_000_000 : 1_000_000
-  const label = largest === 10_000_000 ? '10 M' : '1 M'
+  const largest = largestSize()
+  const label = largest % 1_000_000 === 0 ? `${largest / 1_000_000} M` : `${largest / 1000} k`
   await append(log, measured, largest - measured)
   const atLargest = await append(log, largest - measured, largest)
   const proofsAtLargest = await proofs(log, 3000)
   bench.record(`inclusion proofs at ${label} (16 in flight)`, proofsAtLargest, 'proofs/s', { target: '≥ 20 k/s' })
   bench.record(`log append, last 100 k of ${label}`, atLargest, 'entries/s', { baseline: 'log append (signed checkpoint per 256, sync)', target: '≥ 0.80×' })
   bench.record(`inclusion proofs at ${label} vs 100 k`, proofsAtLargest, 'proofs/s', { baseline: 'inclusion proofs at 100 k (16 in flight)', target: '≥ 0.80×' })
-  bench.record(`peak RSS after ${label} entries`, await peakRssMiB(), 'MiB', { target: '< 300 MiB' })
+  const { heapTotal, external } = process.memoryUsage()
+  bench.record(`peak RSS after ${label} entries`, await peakRssMiB(), 'MiB', {
+    target: '< 300 MiB', note: `now: V8 heap ${mib(heapTotal)} MiB, external ${mib(external)} MiB`,
+  })
   await log.close()
   await done()
+}
+
+function largestSize (): number {
+  const asked = process.env.SCITT_BENCH_LOG_ENTRIES
+  if (asked !== undefined) {
+    const n = Number(asked)
+    if (!Number.isSafeInteger(n) || n < 200_000) throw new RangeError('SCITT_BENCH_LOG_ENTRIES must be an integer >= 200000')
+    return n
+  }
+  return process.env.SCITT_BENCH_FULL === '1' ? 10_000_000 : 1_000_000
+}
+
+function mib (bytes: number): number {
+  return Math.round(bytes / 2 ** 20)
 }

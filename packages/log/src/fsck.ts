@@ -1,7 +1,7 @@
 /**
  * fsck: re-derives the whole log from its stored entries and checks everything else against it:
  * every stored checkpoint (root, note text, signature, seal), the tree state (size and peaks), every
- * hash tile record (full, and the partial ones at the edge), and the entry-id index. It streams the
+ * hash tile part (full, and the partial ones at the edge), and the entry-id index. It streams the
  * database in key order, so its memory does not grow with the log.
  */
 import {
@@ -13,7 +13,7 @@ import {
   BUNDLE_RANGE, CHECKPOINT_RANGE, STATE_KEY, VIEW, decodeCheckpointRecord, decodeIndex, decodeTreeState, idKey,
   indexFromBundleKey, sizeFromCheckpointKey, tileFromKey, type CheckpointRecord,
 } from './layout.js'
-import { tileRecordWidth } from './tile-record.js'
+import { TilePart, partWidth } from './tile-parts.js'
 import { TreeEdge, type Put } from './tree-edge.js'
 
 export interface FsckOptions {
@@ -108,7 +108,7 @@ export async function fsck (db: LogDatabase, options: FsckOptions): Promise<Fsck
         const to = gap > 0 && gap < leaves.length - from ? from + gap : leaves.length
         const step = edge.extend(leaves.slice(from, to))
         edge = step.edge
-        await compare(step.puts, (p) => tileFromKey(p.key) !== undefined && tileRecordWidth(p.value) === TILE_WIDTH)
+        await compare(step.puts, isFullPart)
         await checkCheckpoints()
         from = to
       }
@@ -153,6 +153,12 @@ function checkCheckpoint (record: CheckpointRecord, rootHash: Uint8Array, option
       fail(`${at}: receipt seal: ${(err as Error).message}`)
     }
   }
+}
+
+/** A put of a tile part that is complete (a full strip, or the crown of a full tile): final, so comparable now. */
+function isFullPart (put: Put): boolean {
+  const tile = tileFromKey(put.key)
+  return tile !== undefined && new TilePart(tile.part, put.value).width === partWidth(tile.part, TILE_WIDTH)
 }
 
 function concat (hashes: Uint8Array[]): Uint8Array {

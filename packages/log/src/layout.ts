@@ -4,12 +4,12 @@
  *
  *   's'                  tree state: u64 size ‖ the compact range's peaks (32 bytes each, largest first)
  *   'c' ‖ u64 size       a signed checkpoint: root ‖ u32 note length ‖ note text ‖ encoded receipt seal
- *   't' ‖ u8 L ‖ u64 N   hash tile record of C2SP tile L/N at its latest width (see tile-record.ts)
+ *   't' ‖ u8 L ‖ u64 N ‖ u8 part   part (strip 0–7 or crown 8) of C2SP hash tile L/N at its latest width (tile-parts.ts)
  *   'e' ‖ u64 N          C2SP entry bundle N at its latest width (the only copy of the entries)
  *   'i' ‖ leaf hash      entry id → u64 leaf index (the first index the entry got)
  *
- * A tile or bundle at width W is a prefix of the same tile at any larger width (stored hashes and
- * entries never change), so one record per tile serves the `.p/W` resource of every signed size.
+ * A tile part or bundle at width W is a prefix of the same one at any larger width (stored hashes and
+ * entries never change), so one record per part serves the `.p/W` resource of every signed size.
  */
 import { HASH_SIZE, ScittError, concatBytes, readU64be, u64be } from '@scitt/core'
 
@@ -29,7 +29,9 @@ function prefixed (prefix: number, ...parts: Uint8Array[]): Uint8Array {
 }
 
 export function checkpointKey (size: number): Uint8Array { return prefixed(CHECKPOINT, u64be(size)) }
-export function tileKey (level: number, index: number): Uint8Array { return prefixed(TILE, Uint8Array.of(level), u64be(index)) }
+export function tileKey (level: number, index: number, part: number): Uint8Array {
+  return prefixed(TILE, Uint8Array.of(level), u64be(index), Uint8Array.of(part))
+}
 export function bundleKey (index: number): Uint8Array { return prefixed(BUNDLE, u64be(index)) }
 export function idKey (leafHash: Uint8Array): Uint8Array { return prefixed(ID, leafHash) }
 
@@ -37,10 +39,10 @@ export function idKey (leafHash: Uint8Array): Uint8Array { return prefixed(ID, l
 export const CHECKPOINT_RANGE = { gte: Uint8Array.of(CHECKPOINT), lt: Uint8Array.of(CHECKPOINT + 1) }
 export const BUNDLE_RANGE = { gte: Uint8Array.of(BUNDLE), lt: Uint8Array.of(BUNDLE + 1) }
 
-/** The tile coordinates of a hash tile key; undefined for any other key. */
-export function tileFromKey (key: Uint8Array): { level: number, index: number } | undefined {
-  if (key[0] !== TILE || key.length !== 10) return undefined
-  return { level: key[1]!, index: readU64be(key, 2) }
+/** The tile coordinates and part of a hash tile key; undefined for any other key. */
+export function tileFromKey (key: Uint8Array): { level: number, index: number, part: number } | undefined {
+  if (key[0] !== TILE || key.length !== 11) return undefined
+  return { level: key[1]!, index: readU64be(key, 2), part: key[10]! }
 }
 
 export function sizeFromCheckpointKey (key: Uint8Array): number { return readU64be(key, 1) }

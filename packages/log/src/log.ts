@@ -31,7 +31,7 @@ import {
 import { fsck, type FsckOptions, type FsckReport } from './fsck.js'
 import { Sequencer, type Appended, type Pending } from './sequencer.js'
 import { TileCache } from './tile-cache.js'
-import { tileBytes } from './tile-record.js'
+import { CROWN, changedParts, partWidth, tileBytes } from './tile-parts.js'
 import { TreeEdge, type Leaf, type Put } from './tree-edge.js'
 
 export interface LogOptions {
@@ -53,8 +53,8 @@ export interface LogOptions {
   maxPending?: number
   /** fsync every write (default true). */
   sync?: boolean
-  /** Hash tile records kept in memory for proofs (default 2048, ≈ 32 MiB at most). */
-  tileCacheSize?: number
+  /** Bytes of hash tile parts kept in memory for proofs (default 64 MiB: half upper tree, half level 0). */
+  tileCacheBytes?: number
 }
 
 export interface MirrorOptions {
@@ -66,7 +66,7 @@ export interface MirrorOptions {
   /** The origin's receipt key: when given, seals must verify over the checkpoint's root. */
   receiptVerifier?: Verifier
   sync?: boolean
-  tileCacheSize?: number
+  tileCacheBytes?: number
 }
 
 /** A checkpoint the log has persisted (and, for its own log, signed). */
@@ -93,6 +93,9 @@ interface Mirroring {
 }
 
 const ENTRY_ID = /^[0-9a-f]{64}$/
+const DEFAULT_TILE_CACHE_BYTES = 64 * 2 ** 20
+/** Checkpoints kept in memory for receipts of recent entries. */
+const RECENT_CHECKPOINTS = 64
 
 export class Log {
   readonly origin: string
@@ -106,6 +109,11 @@ export class Log {
   #waiters: Array<{ index: number, resolve: (cp: PublishedCheckpoint) => void }> = []
   #edge = TreeEdge.empty()
   #latest: PublishedCheckpoint | undefined
+  /**
+   * The last few persisted checkpoints, in size order, with no stored checkpoint between them: a
+   * receipt for an entry at or above the first one's size finds its covering checkpoint here.
+   */
+  #recent: PublishedCheckpoint[] = []
   /** A signed checkpoint waiting to be written with the next integration, and the entries it acknowledges. */
   #carry: { record: CheckpointRecord, settle: Array<[Pending, number]> } | undefined
   /** Set by a failed write: the on-disk state is unknown until reloaded. */
@@ -114,14 +122,14 @@ export class Log {
   /** Serialises integration, mirror appends, recovery and fsck. */
   #lock: Promise<unknown> = Promise.resolve()
 
-  private constructor (db: LogDatabase, origin: string, sync: boolean, tileCacheSize: number, signing?: Signing, mirroring?: Mirroring,
+  private constructor (db: LogDatabase, origin: string, sync: boolean, tileCacheBytes: number, signing?: Signing, mirroring?: Mirroring,
     sequencing?: { batchSize: number, batchAgeMs: number, maxPending: number }) {
     this.#db = db
     this.origin = origin
     this.#sync = sync
     this.#signing = signing
     this.#mirroring = mirroring
-    this.#tiles = new TileCache(db, tileCacheSize)
+    this.#tiles = new TileCache(db, tileCacheBytes)
     if (sequencing !== undefined) {
       this.#sequencer = new Sequencer(sequencing, (batch) => this.#integrate(batch), async (hashes) => {
         const values = await db.getMany(hashes.map(idKey), VIEW)
@@ -143,7 +151,7 @@ export class Log {
     }
     const { logSigner, receiptSigner, receiptProtected } = options
     sealCheckpoint(receiptProtected, EMPTY_ROOT, receiptSigner) // fails early on a header that does not fit the signer
-    const log = new Log(options.db, options.origin, options.sync ?? true, options.tileCacheSize ?? 2048,
+    const log = new Log(options.db, options.origin, options.sync ?? true, options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES,
       { logSigner, receiptSigner, receiptProtected }, undefined, { batchSize, batchAgeMs, maxPending })
     await log.#exclusive(() => log.#recover())
     return log
@@ -152,7 +160,7 @@ export class Log {
   /** Opens (or creates) a mirror of another origin's log. */
   static async openMirror (options: MirrorOptions): Promise<Log> {
     if (options.verifier.name !== options.origin) throw new TypeError('the verifier\'s name must be the origin')
-    const log = new Log(options.db, options.origin, options.sync ?? true, options.tileCacheSize ?? 2048,
+    const log = new Log(options.db, options.origin, options.sync ?? true, options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES,
       undefined, { verifier: options.verifier, receiptVerifier: options.receiptVerifier })
     await log.#exclusive(() => log.#recover())
     return log
@@ -215,9 +223,9 @@ export class Log {
   async tile (tile: TileId): Promise<Uint8Array> {
     checkTile(tile)
     if (tileWidth(tile.level, tile.index, this.#size()) < tile.width) throw notFound(`tile ${tile.level}/${tile.index} of width ${tile.width}`)
-    const record = await this.#tiles.record(tile.level, tile.index)
-    if (record === undefined) throw corrupt(`hash tile ${tile.level}/${tile.index} (missing)`)
-    return tileBytes(record.bytes, tile.width)
+    const strips = changedParts(0, tile.width).filter((part) => part !== CROWN)
+    const parts = await this.#tiles.parts(tile.level, tile.index, strips, strips.map((part) => partWidth(part, tile.width)))
+    return tileBytes(parts, tile.width)
   }
 
   /** C2SP entry bundle N with its first `width` entries (256 = full). */
@@ -274,10 +282,19 @@ export class Log {
     if (index === undefined) throw notFound(`entry ${String(entry)}`)
     assertIndex(index, 'index')
     if (index >= this.#size()) throw notFound(`entry ${index}`)
-    const covering = await this.#firstCheckpointAbove(index)
+    const covering = this.#recentAbove(index) ?? await this.#firstCheckpointAbove(index)
     if (covering.seal === undefined) throw notFound(`receipt seal for size ${covering.size}`)
     const inclusionPath = await inclusionProof(index, covering.size, (ids) => this.#tiles.nodes(ids))
     return assembleReceipt(covering.seal, { treeSize: covering.size, leafIndex: index, inclusionPath })
+  }
+
+  /** The checkpoint of the smallest signed size above `index`, if it is among the recent ones. */
+  #recentAbove (index: number): PublishedCheckpoint | undefined {
+    const recent = this.#recent
+    for (let j = recent.length - 1; j > 0; j--) {
+      if (recent[j - 1]!.size <= index) return recent[j]!.size > index ? recent[j] : undefined
+    }
+    return undefined
   }
 
   /** The checkpoint of the smallest signed size above `index` (one seek). */
@@ -458,7 +475,7 @@ export class Log {
     this.#edge = edge
     for (const { key, value } of puts) {
       const tile = tileFromKey(key)
-      if (tile !== undefined) this.#tiles.set(tile.level, tile.index, value)
+      if (tile !== undefined) this.#tiles.set(tile.level, tile.index, tile.part, value)
     }
   }
 
@@ -493,12 +510,18 @@ export class Log {
       else if (edge.size > 0) throw new ScittError('INTERNAL', `mirror tree of size ${edge.size} has no checkpoint of that size`)
     }
     this.#broken = undefined
+    // Checkpoints written by a failed write may be on disk without having been published.
+    this.#recent = record === undefined ? [] : [published(record)]
     if (record !== undefined && record.size !== this.#latest?.size) this.#publish(record)
   }
 
   #publish (record: CheckpointRecord): void {
     const checkpoint = published(record)
     this.#latest = checkpoint
+    if (this.#recent.at(-1)?.size !== checkpoint.size) {
+      this.#recent.push(checkpoint)
+      if (this.#recent.length > RECENT_CHECKPOINTS) this.#recent.shift()
+    }
     for (const listener of this.#listeners) {
       try {
         listener(checkpoint)

@@ -1,83 +1,210 @@
 /**
- * Reads of hash tile records for proofs, through a bounded LRU cache. Proofs touch the upper tiles on
- * every call, so they stay cached; a level-0 tile is read once per proof of a cold leaf. Records only
- * grow (a wider record has the narrower one's nodes), so a cached record stays valid as long as it is
- * wide enough for the tree being proved; a narrower one is read again.
+ * Reads of hash tile parts (tile-parts.ts) for proofs and tiles, through two LRU caches bounded in
+ * bytes: one for the upper tree (crowns, and every part of tiles above level 0), which every proof
+ * touches and which stays small (≈ 1/36 of the level-0 data), and one for level-0 strips, which a
+ * proof of a random leaf rarely finds again. Level-0 churn thus never evicts the upper tree.
+ *
+ * Parts only grow (a wider part starts with the narrower one's hashes), so a cached part serves any
+ * tree it is wide enough for; a narrower one is read again. Reads that miss are merged: while one
+ * database read is in flight, the parts wanted by concurrent callers queue up and go in the next one.
  */
-import { TILE_HEIGHT, TILE_WIDTH, type NodeId } from '@scitt/core'
+import { HASH_SIZE, type NodeId } from '@scitt/core'
 import type { LogDatabase } from './database.js'
 import { corrupt, tileKey, VIEW } from './layout.js'
-import { TileRecord } from './tile-record.js'
+import { CROWN, TilePart, placeOf, type NodePlace } from './tile-parts.js'
 
-interface Place { key: string, level: number, index: number, sub: number, pos: number }
+/** What a cached part costs beyond its bytes (Map entry, objects), roughly. */
+const ENTRY_OVERHEAD = 200
 
-export class TileCache {
-  readonly #db: LogDatabase
+interface Cached {
+  part: TilePart
+  /** Read since it was last passed by eviction (CLOCK, second chance: a hit costs no reordering). */
+  used: boolean
+}
+
+/** An approximate LRU (CLOCK) bounded in bytes. */
+class ByteLru {
   readonly #capacity: number
-  readonly #records = new Map<string, TileRecord>()
+  readonly #parts = new Map<number, Cached>()
+  #bytes = 0
 
-  constructor (db: LogDatabase, capacity: number) {
-    this.#db = db
+  constructor (capacity: number) {
     this.#capacity = capacity
   }
 
-  /** Records a tile just written (durably). */
-  set (level: number, index: number, record: Uint8Array): void {
-    this.#remember(`${level}/${index}`, new TileRecord(record))
+  get (key: number): TilePart | undefined {
+    const hit = this.#parts.get(key)
+    if (hit === undefined) return undefined
+    hit.used = true
+    return hit.part
+  }
+
+  /** Keeps the wider of the known and the new part (a read that raced with a write must not shrink it). */
+  set (key: number, part: TilePart): TilePart {
+    const known = this.#parts.get(key)
+    if (known !== undefined) {
+      if (known.part.width >= part.width) return known.part
+      this.#parts.delete(key)
+      this.#bytes -= cost(known.part)
+    }
+    this.#parts.set(key, { part, used: false })
+    this.#bytes += cost(part)
+    // Evict from the oldest end; a part read since it was inserted or passed gets a second chance.
+    for (let passes = this.#parts.size; this.#bytes > this.#capacity && passes >= 0; passes--) {
+      const [oldest, cached] = this.#parts.entries().next().value!
+      this.#parts.delete(oldest)
+      if (cached.used && passes > 0) {
+        cached.used = false
+        this.#parts.set(oldest, cached)
+      } else {
+        this.#bytes -= cost(cached.part)
+      }
+    }
+    return part
   }
 
   clear (): void {
-    this.#records.clear()
+    this.#parts.clear()
+    this.#bytes = 0
+  }
+}
+
+function cost (part: TilePart): number {
+  return part.bytes.length + ENTRY_OVERHEAD
+}
+
+interface Wanted {
+  level: number
+  index: number
+  part: number
+  waiters: Array<{ resolve: (part: TilePart) => void, reject: (err: unknown) => void }>
+}
+
+export class TileCache {
+  readonly #db: LogDatabase
+  readonly #upper: ByteLru
+  readonly #lower: ByteLru
+  /** Parts to read in the next database read, by cache key. */
+  #queue = new Map<number, Wanted>()
+  #reading = false
+
+  /** `bytes`: the budget, half for the upper tree and half for level-0 strips. */
+  constructor (db: LogDatabase, bytes: number) {
+    this.#db = db
+    this.#upper = new ByteLru(bytes / 2)
+    this.#lower = new ByteLru(bytes / 2)
   }
 
-  /** The stored record of tile (level, index), from the cache or the database; undefined when not stored. */
-  async record (level: number, index: number): Promise<TileRecord | undefined> {
-    const key = `${level}/${index}`
-    const hit = this.#records.get(key)
-    if (hit !== undefined) {
-      this.#remember(key, hit)
-      return hit
-    }
-    const value = await this.#db.get(tileKey(level, index), VIEW)
-    if (value === undefined) return undefined
-    return this.#remember(key, new TileRecord(value))
+  /** Records a tile part just written (durably). */
+  set (level: number, index: number, part: number, bytes: Uint8Array): void {
+    this.#remember(level, index, part, new TilePart(part, bytes))
   }
 
-  /** The hashes of perfect nodes, in order: one database read (getMany) for the tiles not cached. A NodeReader. */
-  async nodes (ids: NodeId[]): Promise<Uint8Array[]> {
-    const places: Place[] = []
-    const found = new Map<string, TileRecord>()
-    let missing: Place[] | undefined
-    for (const { level: treeLevel, index: treeIndex } of ids) {
-      const sub = treeLevel % TILE_HEIGHT
-      const perTile = TILE_WIDTH / 2 ** sub
-      const index = Math.floor(treeIndex / perTile)
-      const level = (treeLevel - sub) / TILE_HEIGHT
-      const place = { key: `${level}/${index}`, level, index, sub, pos: treeIndex - index * perTile }
-      places.push(place)
-      const hit = found.get(place.key) ?? this.#records.get(place.key)
-      if (hit !== undefined && hit.holds(place.sub, place.pos)) found.set(place.key, hit)
-      else (missing ??= []).push(place)
+  clear (): void {
+    this.#upper.clear()
+    this.#lower.clear()
+  }
+
+  /**
+   * Parts `parts` of tile (level, index), each at least as wide as `widths` says, from the cache or
+   * one database read; INTERNAL when one is missing or narrower.
+   */
+  async parts (level: number, index: number, parts: readonly number[], widths: readonly number[]): Promise<TilePart[]> {
+    return Promise.all(parts.map(async (part, i) => {
+      const hit = this.#lru(level, part).get(cacheKey(level, index, part))
+      const found = hit !== undefined && hit.width >= widths[i]! ? hit : await this.#read(level, index, part)
+      if (found.width < widths[i]!) throw corrupt(`hash tile ${level}/${index} part ${part} (narrower than its tree)`)
+      return found
+    }))
+  }
+
+  /** The hashes of perfect nodes, in order (a NodeReader): views of one fresh buffer, never of the cache. */
+  async nodes (ids: readonly NodeId[]): Promise<Uint8Array[]> {
+    const out = new Uint8Array(ids.length * HASH_SIZE)
+    /** Nodes not found in the cache, by the part to read (one read per part). */
+    let missing: Map<number, Array<{ i: number, place: NodePlace }>> | undefined
+    for (let i = 0; i < ids.length; i++) {
+      const place = placeOf(ids[i]!)
+      const key = cacheKey(place.level, place.index, place.part)
+      const hit = this.#lru(place.level, place.part).get(key)
+      const at = hit === undefined ? -1 : hit.offset(place.sub, place.pos)
+      if (at >= 0) {
+        out.set(hit!.bytes.subarray(at, at + HASH_SIZE), i * HASH_SIZE)
+        continue
+      }
+      missing ??= new Map()
+      const nodes = missing.get(key)
+      if (nodes === undefined) missing.set(key, [{ i, place }])
+      else nodes.push({ i, place })
     }
     if (missing !== undefined) {
-      const keys = [...new Map(missing.map((p) => [p.key, p])).values()]
-      const values = await this.#db.getMany(keys.map((p) => tileKey(p.level, p.index)), VIEW)
-      values.forEach((value, i) => {
-        if (value === undefined) throw corrupt(`hash tile ${keys[i]!.key} (missing)`)
-        found.set(keys[i]!.key, new TileRecord(value))
-      })
+      await Promise.all([...missing.values()].map(async (nodes) => {
+        const { level, index, part } = nodes[0]!.place
+        const stored = await this.#read(level, index, part)
+        for (const { i, place } of nodes) {
+          const offset = stored.offset(place.sub, place.pos)
+          if (offset < 0) throw corrupt(`hash tile ${level}/${index} part ${part} (narrower than its tree)`)
+          out.set(stored.bytes.subarray(offset, offset + HASH_SIZE), i * HASH_SIZE)
+        }
+      }))
     }
-    for (const [key, record] of found) this.#remember(key, record)
-    return places.map((p) => found.get(p.key)!.node(p.sub, p.pos))
+    const hashes: Uint8Array[] = []
+    for (let i = 0; i < ids.length; i++) hashes.push(out.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE))
+    return hashes
   }
 
-  /** Caches the wider of the known and the new record (a read that raced with a write must not shrink it). */
-  #remember (key: string, record: TileRecord): TileRecord {
-    const known = this.#records.get(key)
-    const kept = known !== undefined && known.width > record.width ? known : record
-    this.#records.delete(key)
-    this.#records.set(key, kept)
-    if (this.#records.size > this.#capacity) this.#records.delete(this.#records.keys().next().value!)
-    return kept
+  #lru (level: number, part: number): ByteLru {
+    return level > 0 || part === CROWN ? this.#upper : this.#lower
   }
+
+  #remember (level: number, index: number, part: number, value: TilePart): TilePart {
+    return this.#lru(level, part).set(cacheKey(level, index, part), value)
+  }
+
+  /** A part from the database, read together with what concurrent callers want. */
+  #read (level: number, index: number, part: number): Promise<TilePart> {
+    return new Promise((resolve, reject) => {
+      const key = cacheKey(level, index, part)
+      let wanted = this.#queue.get(key)
+      if (wanted === undefined) {
+        wanted = { level, index, part, waiters: [] }
+        this.#queue.set(key, wanted)
+      }
+      wanted.waiters.push({ resolve, reject })
+      if (!this.#reading) void this.#flush()
+    })
+  }
+
+  async #flush (): Promise<void> {
+    this.#reading = true
+    while (this.#queue.size > 0) {
+      const batch = [...this.#queue.values()]
+      this.#queue = new Map()
+      try {
+        const values = await this.#db.getMany(batch.map((w) => tileKey(w.level, w.index, w.part)), VIEW)
+        batch.forEach((w, i) => {
+          const value = values[i]
+          try {
+            if (value === undefined) throw corrupt(`hash tile ${w.level}/${w.index} part ${w.part} (missing)`)
+            const part = this.#remember(w.level, w.index, w.part, new TilePart(w.part, value))
+            for (const waiter of w.waiters) waiter.resolve(part)
+          } catch (err) {
+            for (const waiter of w.waiters) waiter.reject(err)
+          }
+        })
+      } catch (err) {
+        for (const w of batch) for (const waiter of w.waiters) waiter.reject(err)
+      }
+    }
+    this.#reading = false
+  }
+}
+
+/**
+ * A number per (level, index, part), safe for every tile of a tree of up to 2^53 leaves: level-0 parts
+ * (index < 2^45) map to [0, 2^49), parts above level 0 (index < 2^37) to negative numbers.
+ */
+function cacheKey (level: number, index: number, part: number): number {
+  const inTile = index * (CROWN + 1) + part
+  return level === 0 ? inTile : -(inTile * 64 + level) - 1
 }

@@ -9,7 +9,7 @@
  */
 import { CompactRange, TILE_HEIGHT, TILE_WIDTH, encodeEntryBundle, parseEntryBundle } from '@scitt/core'
 import { bundleKey, copyBytes, corrupt, encodeTreeState, STATE_KEY, tileKey, VIEW, decodeTreeState } from './layout.js'
-import { decodeTileRecord, emptyTileNodes, encodeTileRecord, tileRecordWidth, type TileNodes } from './tile-record.js'
+import { TilePart, changedParts, emptyTileNodes, encodePart, partWidth, tileNodes, type TileNodes } from './tile-parts.js'
 import type { LogDatabase } from './database.js'
 
 export interface Leaf {
@@ -62,9 +62,15 @@ export class TreeEdge {
         tiles.push(emptyTileNodes())
         continue
       }
-      const record = await db.get(tileKey(level, Math.floor(nodes / TILE_WIDTH)), VIEW)
-      if (record === undefined || tileRecordWidth(record) !== width) throw corrupt(`partial tile at level ${level}`)
-      tiles.push(decodeTileRecord(record))
+      const index = Math.floor(nodes / TILE_WIDTH)
+      const parts = changedParts(0, width)
+      const values = await db.getMany(parts.map((part) => tileKey(level, index, part)), VIEW)
+      tiles.push(tileNodes(values.map((value, i) => {
+        const part = parts[i]!
+        const stored = value === undefined ? undefined : new TilePart(part, value)
+        if (stored === undefined || stored.width !== partWidth(part, width)) throw corrupt(`partial tile at level ${level}`)
+        return stored
+      })))
     }
     let bundle: Uint8Array[] = []
     const width = size % TILE_WIDTH
@@ -85,7 +91,7 @@ export class TreeEdge {
     const size = this.size
     const puts: Put[] = []
     this.#tiles.forEach((nodes, level) => {
-      if (nodes[0]!.length > 0) puts.push({ key: tileKey(level, Math.floor(size / TILE_WIDTH ** (level + 1))), value: encodeTileRecord(nodes) })
+      puts.push(...tilePuts(level, Math.floor(size / TILE_WIDTH ** (level + 1)), nodes, 0))
     })
     if (this.#bundle.length > 0) puts.push({ key: bundleKey(Math.floor(size / TILE_WIDTH)), value: encodeEntryBundle(this.#bundle) })
     puts.push({ key: STATE_KEY, value: encodeTreeState(size, this.range.peaks) })
@@ -101,18 +107,20 @@ export class TreeEdge {
     const tiles = this.#tiles.map((t) => t.map((s) => s.slice()))
     let bundle = this.#bundle.slice()
     const puts: Put[] = []
-    const dirty = new Set<number>()
+    /** Per tile level that changed: the width its partial tile had before (its parts from there on are new). */
+    const dirty = new Map<number, number>()
     const onNode = (level: number, _index: number, hash: Uint8Array): void => {
       const tileLevel = Math.floor(level / TILE_HEIGHT)
       while (tiles.length <= tileLevel) tiles.push(emptyTileNodes())
-      tiles[tileLevel]![level % TILE_HEIGHT]!.push(hash)
-      dirty.add(tileLevel)
+      const nodes = tiles[tileLevel]!
+      if (!dirty.has(tileLevel)) dirty.set(tileLevel, nodes[0]!.length)
+      nodes[level % TILE_HEIGHT]!.push(hash)
     }
     for (const leaf of leaves) {
       range.append(leaf.leafHash, onNode)
       const size = range.size
       for (let level = 0; level < tiles.length && tiles[level]![0]!.length === TILE_WIDTH; level++) {
-        puts.push({ key: tileKey(level, Math.floor(size / TILE_WIDTH ** (level + 1)) - 1), value: encodeTileRecord(tiles[level]!) })
+        puts.push(...tilePuts(level, Math.floor(size / TILE_WIDTH ** (level + 1)) - 1, tiles[level]!, dirty.get(level) ?? 0))
         tiles[level] = emptyTileNodes()
         dirty.delete(level)
       }
@@ -123,8 +131,8 @@ export class TreeEdge {
       }
     }
     const size = range.size
-    for (const level of dirty) {
-      puts.push({ key: tileKey(level, Math.floor(size / TILE_WIDTH ** (level + 1))), value: encodeTileRecord(tiles[level]!) })
+    for (const [level, from] of dirty) {
+      puts.push(...tilePuts(level, Math.floor(size / TILE_WIDTH ** (level + 1)), tiles[level]!, from))
     }
     if (bundle.length > 0 && leaves.length > 0) {
       puts.push({ key: bundleKey(Math.floor(size / TILE_WIDTH)), value: encodeEntryBundle(bundle) })
@@ -132,4 +140,9 @@ export class TreeEdge {
     puts.push({ key: STATE_KEY, value: encodeTreeState(size, range.peaks) })
     return { edge: new TreeEdge(range, tiles, bundle), puts }
   }
+}
+
+/** The puts of the parts of tile (level, index) that hold its nodes at positions `from` and beyond. */
+function tilePuts (level: number, index: number, nodes: TileNodes, from: number): Put[] {
+  return changedParts(from, nodes[0]!.length).map((part) => ({ key: tileKey(level, index, part), value: encodePart(nodes, part) }))
 }

@@ -197,12 +197,52 @@ for (const backend of [memoryBackend(), levelBackend()] as Backend[]) {
     })
 
     it('proves from a tiny tile cache as from a large one', async () => {
-      const log = await Log.open(logOptions(db, record, { tileCacheSize: 1 }))
+      const log = await Log.open(logOptions(db, record, { tileCacheBytes: 1 }))
       await Promise.all(Array.from({ length: 700 }, (_, i) => log.add(entryOf(`cache ${i}`))))
       const leaves = await leavesFromBundles(log, 700)
       const root = log.latestCheckpoint()!.rootHash
       await Promise.all(Array.from({ length: 700 }, async (_, i) => verifyInclusion(i, 700, leaves[i]!, await log.inclusionProof(i), root)))
       await log.close()
+    })
+
+    it('serves the same proofs, tiles and receipts after a restart with a cold cache, concurrently and one by one', async () => {
+      const log = await Log.open(logOptions(db, record, { batchSize: 7 }))
+      const size = 600
+      for (let i = 0; i < size; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => log.add(entryOf(`restart ${i + j}`))))
+      const indexes = [0, 1, 31, 32, 255, 256, 300, 511, 512, 599]
+      const before = await Promise.all(indexes.map(async (i) => [await log.inclusionProof(i), await log.receipt(i)] as const))
+      const tiles = [{ level: 0, index: 0, width: 256 }, { level: 0, index: 2, width: 88 }, { level: 1, index: 0, width: 2 }]
+      const tileBytes = await Promise.all(tiles.map((t) => log.tile(t)))
+      await log.close()
+      for (const tileCacheBytes of [1, 2 ** 20]) {
+        const reopened = await Log.open(logOptions(db, record, { tileCacheBytes }))
+        // Concurrent requests share database reads; each must still get its own, correct answer.
+        const after = await Promise.all(indexes.map(async (i) => [await reopened.inclusionProof(i), await reopened.receipt(i)] as const))
+        assert.deepEqual(after, before, `proofs and receipts after a restart (cache ${tileCacheBytes} bytes)`)
+        assert.deepEqual(await Promise.all(tiles.map((t) => reopened.tile(t))), tileBytes)
+        for (const [k, i] of indexes.entries()) assert.deepEqual(await reopened.inclusionProof(i), before[k]![0], `proof of ${i}, alone`)
+        await reopened.close()
+      }
+    })
+
+    it('gives a receipt at the first covering checkpoint, whether that checkpoint is recent or long past', async () => {
+      const log = await Log.open(logOptions(db, record, { batchSize: 1 }))
+      const covering = new Map<number, number>()
+      for (let i = 0; i < 100; i++) {
+        const { index } = await log.add(entryOf(`recent ${i}`))
+        covering.set(index, log.latestCheckpoint()!.size)
+      }
+      const receipts = new Map<number, Uint8Array>()
+      for (const [index, size] of covering) {
+        const receipt = await log.receipt(index)
+        assert.equal(verifyReceipt(receipt, { entry: await log.entry(index) }, receiptVerifier).treeSize, size, `receipt of ${index}`)
+        receipts.set(index, receipt)
+      }
+      await log.close()
+      const reopened = await Log.open(logOptions(db, record, { batchSize: 1 }))
+      await reopened.add(entryOf('recent 100'))
+      for (const [index, receipt] of receipts) assert.deepEqual(await reopened.receipt(index), receipt, `receipt of ${index} after a restart`)
+      await reopened.close()
     })
 
     if (backend.name === 'LevelDB') {
