@@ -57,7 +57,7 @@ export class ScittNode {
     this.metrics = parts.metrics
     this.#logger = parts.logger
     this.#stopTimeoutMs = parts.stopTimeoutMs
-    this.#registrar = new Registrar(parts.log, parts.metrics, parts.logger)
+    this.#registrar = new Registrar(parts.log, parts.metrics, parts.logger, parts.config.limits.registrationWaitMs)
     const { rateLimit } = parts.config.limits
     this.#http = createHttpServer({
       config: parts.config,

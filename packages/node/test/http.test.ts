@@ -189,6 +189,15 @@ describe('scitt-node over HTTP', function () {
       assert.equal(missing.status, 404)
       assert.equal(problem(missing).title, 'Not Found')
     })
+
+    it('routes on the path alone: a query string neither changes the route nor shows in the problem', async () => {
+      const checkpoint = await http(`${t.url}/checkpoint?fresh=1`)
+      assert.equal(checkpoint.status, 200)
+      assert.equal(checkpoint.headers['content-type'], 'text/plain; charset=utf-8')
+      const missing = await http(`${t.url}/nothing?x=1`)
+      assert.equal(missing.status, 404)
+      assert.equal(problem(missing).detail, 'no resource at /nothing')
+    })
   })
 
   describe('keys', () => {

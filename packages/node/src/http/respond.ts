@@ -5,9 +5,11 @@ import { gzip as gzipCallback } from 'node:zlib'
 
 const gzip = promisify(gzipCallback)
 
+/** Sends a whole response; `headers` (which gets the Content-Length) is the caller's to give away. */
 export function send (res: ServerResponse, status: number, body: Uint8Array | string, headers: Record<string, string | number> = {}): void {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
-  res.writeHead(status, { ...headers, 'content-length': bytes.length })
+  headers['content-length'] = bytes.length
+  res.writeHead(status, headers)
   res.end(bytes)
 }
 

@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 export interface Context {
   req: IncomingMessage
   res: ServerResponse
-  url: URL
   params: string[]
 }
 

@@ -27,8 +27,9 @@ function mediaType (req: IncomingMessage): string {
 }
 
 function entryLocation (services: HttpServices, req: IncomingMessage, entryId: string): string {
-  const base = services.config.http.publicUrl ?? `http://${req.headers.host ?? `${services.config.http.host}:${services.config.http.port}`}`
-  return `${base.replace(/\/$/, '')}/entries/${entryId}`
+  const { publicUrl, host, port } = services.config.http
+  const base = publicUrl === undefined ? `http://${req.headers.host ?? `${host}:${port}`}` : publicUrl.endsWith('/') ? publicUrl.slice(0, -1) : publicUrl
+  return `${base}/entries/${entryId}`
 }
 
 function checkEntryId (id: string): string {
@@ -45,6 +46,13 @@ async function indexOrNotFound (services: HttpServices, id: string): Promise<num
 export function scrapiRoutes (router: Router, services: HttpServices): void {
   const { config, log, pool, registrar, limiter, metrics } = services
   const retryAfter = String(config.limits.retryAfterSeconds)
+  // One counter child per outcome: prom-client's label lookup is not free per request.
+  const outcomes = new Map<string, { inc: () => void }>()
+  const outcome = (name: string): void => {
+    let counter = outcomes.get(name)
+    if (counter === undefined) outcomes.set(name, counter = metrics.registrations.labels({ outcome: name }))
+    counter.inc()
+  }
 
   const sendReceipt = async (ctx: Context, status: number, index: number, entryId: string): Promise<void> => {
     const receipt = await log.receipt(index)
@@ -53,7 +61,6 @@ export function scrapiRoutes (router: Router, services: HttpServices): void {
 
   router.add('POST', 'entries', /^\/entries$/, async (ctx) => {
     const { req, res } = ctx
-    const outcome = (name: string): void => { metrics.registrations.inc({ outcome: name }) }
     if (services.isStopping()) throw new ScittError('PUSHBACK', 'the node is stopping')
     if (limiter !== undefined) {
       const wait = limiter.take(req.socket.remoteAddress ?? 'unknown')
@@ -74,9 +81,7 @@ export function scrapiRoutes (router: Router, services: HttpServices): void {
       const checked = await pool.check(body)
       // No separate lookup for duplicates: the log resolves an entry it holds with its first index.
       const appended = registrar.submit(checked.entry, checked.entryId)
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), config.limits.registrationWaitMs) })
-      const done = await Promise.race([appended, timeout]).finally(() => clearTimeout(timer))
+      const done = await registrar.within(appended)
       if (done === undefined) {
         outcome('303')
         send(res, 303, '', { location: entryLocation(services, req, checked.entryId), 'retry-after': retryAfter })

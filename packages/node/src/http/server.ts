@@ -2,7 +2,7 @@
  * The node's HTTP server (node:http, one port): routes, problem details for every 4xx/5xx, request
  * latency metrics, and a record of requests in flight so that shutdown can wait for them.
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { ERROR_STATUS, problemFor, sendProblem } from './problem.js'
 import { opsRoutes } from './ops.js'
 import { Router } from './router.js'
@@ -16,6 +16,13 @@ export interface HttpServer {
   idle: () => Promise<void>
 }
 
+/** The path of a request target (origin form; an absolute form's path), without the query. */
+function pathOf (target: string): string {
+  const path = target.startsWith('/') ? target : new URL(target, 'http://localhost').pathname
+  const query = path.indexOf('?')
+  return query < 0 ? path : path.slice(0, query)
+}
+
 export function createHttpServer (services: HttpServices): HttpServer {
   const router = new Router()
   scrapiRoutes(router, services)
@@ -24,19 +31,31 @@ export function createHttpServer (services: HttpServices): HttpServer {
   const inFlight = new Set<Promise<void>>()
   const retryAfter = services.config.limits.retryAfterSeconds
 
-  const handle = async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> => {
+  // One histogram child per (method, route, status): prom-client's label lookup is not free per request.
+  const latency = new Map<string, { observe: (seconds: number) => void }>()
+  const observe = (method: string, route: string, status: number, seconds: number): void => {
+    const key = `${method} ${route} ${status}`
+    let child = latency.get(key)
+    if (child === undefined) {
+      child = services.metrics.httpSeconds.labels({ method, route, status: String(status) })
+      latency.set(key, child)
+    }
+    child.observe(seconds)
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now()
     let route = 'unknown'
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost')
-      const match = router.match(req.method ?? 'GET', url.pathname)
+      const path = pathOf(req.url ?? '/')
+      const match = router.match(req.method ?? 'GET', path)
       if (match.kind === 'not-found') {
-        sendProblem(res, { status: 404, title: 'Not Found', detail: `no resource at ${url.pathname}` })
+        sendProblem(res, { status: 404, title: 'Not Found', detail: `no resource at ${path}` })
       } else if (match.kind === 'method-not-allowed') {
         sendProblem(res, { status: 405, title: 'Method Not Allowed', detail: `use ${match.allow.join(' or ')}` }, { allow: match.allow.join(', ') })
       } else {
         route = match.name
-        await match.handler({ req, res, url, params: match.params })
+        await match.handler({ req, res, params: match.params })
       }
     } catch (err) {
       const problem = problemFor(err, retryAfter)
@@ -48,7 +67,7 @@ export function createHttpServer (services: HttpServices): HttpServer {
         sendProblem(res, problem, tooLarge ? { connection: 'close' } : {})
       }
     } finally {
-      services.metrics.httpSeconds.observe({ method: req.method ?? '', route, status: String(res.statusCode) }, (performance.now() - started) / 1000)
+      observe(req.method ?? '', route, res.statusCode, (performance.now() - started) / 1000)
     }
   }
 

@@ -16,12 +16,19 @@ export interface CheckedStatement {
   iss: string
 }
 
-/** Verifiers with their node:crypto KeyObjects, kept per key (least recently used beyond `max`). */
+/**
+ * Verifiers with their node:crypto KeyObjects, kept per key (least recently used beyond `max`). The
+ * policy hands out the same key bytes for a configured issuer every time: those are found by identity
+ * first, without encoding the key (so key bytes given to `get` must not be changed afterwards).
+ */
 export class VerifierCache {
   readonly #map = new Map<string, Verifier>()
+  readonly #byBytes = new WeakMap<Uint8Array, Verifier>()
   constructor (readonly max = 4096) {}
 
   get (algorithm: SignatureAlgorithm, publicKey: Uint8Array): Verifier {
+    const known = this.#byBytes.get(publicKey)
+    if (known !== undefined && known.algorithm === algorithm) return known
     const key = `${algorithm}:${Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('base64')}`
     let verifier = this.#map.get(key)
     if (verifier !== undefined) {
@@ -31,6 +38,7 @@ export class VerifierCache {
       if (this.#map.size >= this.max) this.#map.delete(this.#map.keys().next().value!)
     }
     this.#map.set(key, verifier)
+    this.#byBytes.set(publicKey, verifier)
     return verifier
   }
 }

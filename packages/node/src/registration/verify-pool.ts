@@ -1,24 +1,31 @@
 /**
  * The issuer-signature verify pool (architecture.md "Performance design"): worker threads, one per
  * core by default, each checking statements (decode, policy, node:crypto signature with cached
- * KeyObjects). Jobs go to the least busy worker; more than `maxQueue` jobs in flight is PUSHBACK.
- * A worker that dies fails its jobs with INTERNAL and is replaced.
+ * KeyObjects). Statements submitted in the same turn of the event loop travel together: at the end of
+ * the turn (setImmediate) they are shared out to the least busy workers and each worker gets one
+ * message with their bytes in one transferred buffer, and answers the batch with one message. More than
+ * `maxQueue` statements in flight is PUSHBACK. A worker that dies fails its jobs with INTERNAL and is
+ * replaced.
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { ScittError, type ErrorCode } from '@scitt/core'
 import type { RegistrationConfig } from '../config.js'
 import type { CheckedStatement } from './check.js'
-import type { VerifyJob, VerifyResult } from './verify-worker.js'
+import type { VerifyBatch, VerifyBatchResult } from './verify-worker.js'
 
 interface Job {
+  body: Uint8Array
   resolve: (value: CheckedStatement) => void
   reject: (err: unknown) => void
 }
 
 interface Slot {
   worker: Worker
-  jobs: Map<number, Job>
+  /** Batches sent and not answered, by batch number. */
+  batches: Map<number, Job[]>
+  /** Statements in those batches. */
+  load: number
 }
 
 export interface VerifyPoolOptions {
@@ -42,7 +49,10 @@ function startWorker (registration: RegistrationConfig): Worker {
 export class VerifyPool {
   readonly #options: VerifyPoolOptions
   readonly #slots: Slot[] = []
-  #nextId = 0
+  /** Jobs submitted in this turn of the event loop, sent at its end. */
+  #queued: Job[] = []
+  #flush: ReturnType<typeof setImmediate> | undefined
+  #nextBatch = 0
   #inFlight = 0
   #closed = false
 
@@ -64,7 +74,10 @@ export class VerifyPool {
   /** Resolves once every worker has loaded (start-up readiness). */
   async ready (): Promise<void> {
     // An empty body fails decoding in the worker: a round trip proves the worker runs.
-    await Promise.all(this.#slots.map((slot) => this.#send(slot, new Uint8Array(0)).catch((err: unknown) => {
+    await Promise.all(this.#slots.map((slot) => new Promise<CheckedStatement>((resolve, reject) => {
+      this.#inFlight++
+      this.#send(slot, [{ body: new Uint8Array(0), resolve, reject }])
+    }).catch((err: unknown) => {
       if (err instanceof ScittError && err.code === 'INTERNAL') throw err
     })))
   }
@@ -75,44 +88,88 @@ export class VerifyPool {
     if (this.#inFlight >= this.#options.maxQueue) {
       return Promise.reject(new ScittError('PUSHBACK', `${this.#inFlight} statements are waiting for verification; try again later`))
     }
-    let best = this.#slots[0]
-    if (best === undefined) return Promise.reject(new ScittError('INTERNAL', 'no verify worker is running'))
-    for (const slot of this.#slots) if (slot.jobs.size < best.jobs.size) best = slot
-    return this.#send(best, body)
+    if (this.#slots.length === 0) return Promise.reject(new ScittError('INTERNAL', 'no verify worker is running'))
+    this.#inFlight++
+    return new Promise<CheckedStatement>((resolve, reject) => {
+      this.#queued.push({ body, resolve, reject })
+      this.#flush ??= setImmediate(this.#share)
+    })
   }
 
   async close (): Promise<void> {
     this.#closed = true
+    if (this.#flush !== undefined) {
+      clearImmediate(this.#flush)
+      this.#share()
+    }
     await Promise.all(this.#slots.map((slot) => slot.worker.terminate()))
   }
 
-  #send (slot: Slot, body: Uint8Array): Promise<CheckedStatement> {
-    const id = this.#nextId++
-    const copy = new Uint8Array(body) // its own buffer, transferred to the worker
-    this.#inFlight++
-    return new Promise<CheckedStatement>((resolve, reject) => {
-      slot.jobs.set(id, { resolve, reject })
-      const job: VerifyJob = { id, body: copy }
-      slot.worker.postMessage(job, [copy.buffer])
-    }).finally(() => { this.#inFlight-- })
+  /** Shares the queued jobs out, each to the least loaded worker at that point, one batch per worker. */
+  readonly #share = (): void => {
+    this.#flush = undefined
+    const jobs = this.#queued
+    this.#queued = []
+    if (this.#slots.length === 0) {
+      for (const job of jobs) this.#reject(job, new ScittError('INTERNAL', 'no verify worker is running'))
+      return
+    }
+    const shares = new Map<Slot, Job[]>()
+    const load = this.#slots.map((slot) => slot.load)
+    for (const job of jobs) {
+      let best = 0
+      for (let i = 1; i < load.length; i++) if (load[i]! < load[best]!) best = i
+      load[best]!++
+      const slot = this.#slots[best]!
+      const share = shares.get(slot)
+      if (share === undefined) shares.set(slot, [job])
+      else share.push(job)
+    }
+    for (const [slot, share] of shares) this.#send(slot, share)
+  }
+
+  #reject (job: Job, err: ScittError): void {
+    this.#inFlight--
+    job.reject(err)
+  }
+
+  /** Sends one batch: the bodies copied into one buffer, transferred to the worker. */
+  #send (slot: Slot, jobs: Job[]): void {
+    let total = 0
+    const ends = jobs.map((job) => (total += job.body.length))
+    const bytes = new Uint8Array(total)
+    jobs.forEach((job, i) => bytes.set(job.body, ends[i]! - job.body.length))
+    const batch = this.#nextBatch++
+    slot.batches.set(batch, jobs)
+    slot.load += jobs.length
+    const message: VerifyBatch = { batch, bodies: bytes.buffer, ends }
+    slot.worker.postMessage(message, [bytes.buffer])
   }
 
   #spawn (): Slot {
-    const slot: Slot = { worker: startWorker(this.#options.registration), jobs: new Map() }
+    const slot: Slot = { worker: startWorker(this.#options.registration), batches: new Map(), load: 0 }
     const born = performance.now()
-    slot.worker.on('message', (result: VerifyResult) => {
-      const job = slot.jobs.get(result.id)
-      if (job === undefined) return
-      slot.jobs.delete(result.id)
-      if (result.ok) {
-        job.resolve({ entry: result.entry, entryId: result.entryId, iss: result.iss })
-      } else {
-        job.reject(new ScittError(result.code as ErrorCode, result.message, result.title === undefined ? {} : { details: { title: result.title } }))
-      }
+    slot.worker.on('message', ({ batch, outcomes }: VerifyBatchResult) => {
+      const jobs = slot.batches.get(batch)
+      if (jobs === undefined) return
+      slot.batches.delete(batch)
+      slot.load -= jobs.length
+      jobs.forEach((job, i) => {
+        const outcome = outcomes[i]
+        if (outcome === undefined) {
+          this.#reject(job, new ScittError('INTERNAL', 'a verify worker answered a batch without this statement'))
+        } else if (outcome.ok) {
+          this.#inFlight--
+          job.resolve({ entry: outcome.entry ?? job.body, entryId: outcome.entryId, iss: outcome.iss })
+        } else {
+          this.#reject(job, new ScittError(outcome.code as ErrorCode, outcome.message, outcome.title === undefined ? {} : { details: { title: outcome.title } }))
+        }
+      })
     })
     const fail = (err: unknown): void => {
-      for (const job of slot.jobs.values()) job.reject(new ScittError('INTERNAL', 'a verify worker failed', { cause: err }))
-      slot.jobs.clear()
+      for (const jobs of slot.batches.values()) for (const job of jobs) this.#reject(job, new ScittError('INTERNAL', 'a verify worker failed', { cause: err }))
+      slot.batches.clear()
+      slot.load = 0
     }
     slot.worker.on('error', fail)
     slot.worker.on('exit', (code) => {
