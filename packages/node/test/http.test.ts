@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { gunzipSync } from 'node:zlib'
 import {
-  CompactRange, Tagged, buildStatement, decodeCbor, decodeCoseKeySet, decodeCoseKey, decodeSign1, encodeCbor, encodeSign1,
+  CompactRange, Tagged, buildStatement, didKeyFromPublicKey, decodeCbor, decodeCoseKeySet, decodeCoseKey, decodeSign1, encodeCbor, encodeSign1,
   entryBytes, entryId, equalBytes, getReceipts, leafHash, parseCheckpoint, parseEntryBundle, parseHashTile, parseNote,
   parseProofFile, sigStructure, toBase64Url, verifyProofFile, verifyReceipt,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { encodeBase58btc } from '@scitt/node'
 import { bytes, http, makeIssuer, post, problem, startTestNode, statement, type TestNode } from './helpers.js'
 
 const vendor = makeIssuer('vendor.example', 'Ed25519')
@@ -17,11 +16,7 @@ const stranger = makeIssuer('stranger.example', 'Ed25519')
 /** A did:key issuer: Ed25519 (0xed 0x01) or P-256 (0x80 0x24, compressed point). */
 function didKeyIssuer (algorithm: 'Ed25519' | 'ES256'): ReturnType<typeof makeIssuer> {
   const issuer = makeIssuer('', algorithm)
-  const pk = issuer.signer.publicKey
-  const body = algorithm === 'Ed25519'
-    ? Uint8Array.of(0xed, 0x01, ...pk)
-    : Uint8Array.of(0x80, 0x24, 2 + (pk[64]! % 2), ...pk.subarray(1, 33))
-  return { ...issuer, iss: `did:key:z${encodeBase58btc(body)}`, kid: new TextEncoder().encode('did-key') }
+  return { ...issuer, iss: didKeyFromPublicKey(algorithm, issuer.signer.publicKey), kid: new TextEncoder().encode('did-key') }
 }
 
 async function treeSize (t: TestNode): Promise<number> {

@@ -5,11 +5,10 @@
  * signed a statement; the signature itself is checked afterwards (check.ts).
  */
 import {
-  ScittError, coseKeyFromJwk, coseKeyThumbprint, decodeCoseKey, equalBytes, fromBase64Url, utf8,
+  ScittError, coseKeyFromJwk, isDidKey, publicKeyFromDidKey, coseKeyThumbprint, decodeCoseKey, equalBytes, fromBase64Url, utf8,
   type CoseKey, type PublicJwk, type SignatureAlgorithm, type StatementInfo,
 } from '@scitt/core'
 import { ConfigError, type RegistrationConfig } from '../config.js'
-import { didKeyPublicKey, isDidKey } from './did-key.js'
 
 /** The key a statement must verify under. */
 export interface IssuerKey {
@@ -75,7 +74,7 @@ export class RegistrationPolicy {
       if (!config.didKey.enabled) throw titled('POLICY', 'Rejected', 'did:key issuers are not allowed by the registration policy')
       let key: IssuerKey
       try {
-        key = didKeyPublicKey(info.iss)
+        key = publicKeyFromDidKey(info.iss)
       } catch (err) {
         throw titled('POLICY', 'Rejected', `issuer is not a usable did:key (${(err as Error).message})`)
       }
