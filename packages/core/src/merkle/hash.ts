@@ -52,13 +52,15 @@ export function leafHash (entry: Uint8Array): Uint8Array {
   return impl(LEAF_PREFIX, entry)
 }
 
+/** Reused input buffer of nodeHash: hashing is synchronous and no implementation keeps its input. */
+const NODE_INPUT = new Uint8Array(65)
+
 /** SHA-256(0x01 ‖ left ‖ right). */
 export function nodeHash (left: Uint8Array, right: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(65)
-  buf[0] = 1
-  buf.set(left, 1)
-  buf.set(right, 33)
-  return impl(buf)
+  NODE_INPUT[0] = 1
+  NODE_INPUT.set(left, 1)
+  NODE_INPUT.set(right, 33)
+  return impl(NODE_INPUT)
 }
 
 /** Asserts a 32-byte hash (RangeError otherwise). */
