@@ -21,8 +21,9 @@ export function pathNodes (level: number, index: number, size: number): NodeId[]
   const out: NodeId[][] = []
   for (let j = 0; j < inner; j++) {
     const l = level + j
-    const begin = xor(shiftRight(index, j), 1) * 2 ** l
-    out.push(perfectSubtrees(begin, Math.min(begin + 2 ** l, size)))
+    const sibling = xor(shiftRight(index, j), 1)
+    const begin = sibling * 2 ** l
+    out.push(begin + 2 ** l <= size ? [{ level: l, index: sibling }] : perfectSubtrees(begin, size))
   }
   for (let node = shiftRight(index, inner), l = level + inner; node > 0; node = shiftRight(node, 1), l++) {
     if (node % 2 === 1) out.push([{ level: l, index: node - 1 }])
@@ -43,7 +44,7 @@ export async function readPlan (plan: NodeId[][], read: NodeReader): Promise<Uin
   }
   let at = 0
   return plan.map((pieces) => {
-    const element = foldRight(hashes.slice(at, at + pieces.length))!
+    const element = pieces.length === 1 ? hashes[at]! : foldRight(hashes.slice(at, at + pieces.length))!
     at += pieces.length
     return element
   })
