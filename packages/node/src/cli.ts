@@ -4,6 +4,7 @@
  * (fsck found problems, the node failed), 2 usage or input error (bad arguments, a bad config file,
  * a refused key file).
  */
+import './p2p/polyfill.js' // first: libp2p 3 needs Promise.withResolvers, which Node 20 lacks
 import { join, resolve } from 'node:path'
 import { pino } from 'pino'
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '@scitt/core'
@@ -28,11 +29,23 @@ run "scitt-node <command> --help" for a command's options`,
 
 Generates the log key (Ed25519), the receipt key (ES256 by default), the witness key (Ed25519) and the
 libp2p peer key in DIR, each in its own file with mode 0600, and DIR/${CONFIG_FILE}. Refuses to
-overwrite existing files.`,
+overwrite existing files. The config's "federation" section is written disabled: set federation.name
+(and federation.trustPolicy, a C2SP tlog-policy file) to join a federation over libp2p.`,
   start: `usage: scitt-node start --config FILE [--log-level LEVEL]
 
 Runs the node; logs NDJSON to stdout. SIGINT/SIGTERM stop it cleanly: no new requests, pending
-registrations drained, a last checkpoint published, the database closed.`,
+registrations drained, a last checkpoint published, the database closed.
+
+With federation.name set in the config, the node also joins the federation scitt/<name> over libp2p
+(TCP, Noise, Yamux, gossipsub) on federation.listen (default /ip4/127.0.0.1/tcp/0), dials
+federation.bootstrap, announces itself, gossips its checkpoints, asks the witnesses of
+federation.trustPolicy to cosign them, and (role "witness") cosigns the policy's other origins. It
+then serves POST /add-checkpoint, GET /evidence and GET /federation; GET /checkpoint carries the
+cosignatures gathered. The "scitt-node listening" log line gives its peer id and multiaddrs.
+
+federation fields: name, listen [multiaddr], bootstrap [multiaddr/p2p/<id>], trustPolicy (file),
+roles (subset of witness, mirror, sector; default ["witness"]), heartbeatMs (1000), announceMs
+(10000), timeoutMs (5000).`,
   fsck: `usage: scitt-node fsck --dir DIR [--config FILE] [--json]
 
 Re-derives every root of the log from its stored entries and checks checkpoints, signatures, seals,

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { MAX_ENTRY_SIZE, SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '@scitt/core'
+import { TrustPolicy } from './federation/trust.js'
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
@@ -64,14 +65,33 @@ export interface LimitsConfig {
   rateLimit: RateLimitConfig | null
 }
 
-/** Placeholders for issue #5 (federation over libp2p): validated, not used by this package yet. */
+/** What a node does for the federation (announced in its descriptor). */
+export const FEDERATION_ROLES = ['witness', 'mirror', 'sector'] as const
+export type FederationRole = typeof FEDERATION_ROLES[number]
+
+/**
+ * The federation over libp2p (issue #5). It is on when the `federation` section has a `name`; a
+ * section without one (and without listen addresses) leaves the node HTTP-only.
+ */
 export interface FederationConfig {
-  name: string | undefined
+  /** Federation name: the node joins `scitt/<name>` (topics `/scitt/<name>/...`). */
+  name: string
+  /** libp2p listen multiaddrs (default `/ip4/127.0.0.1/tcp/0`). */
   listen: string[]
+  /** Multiaddrs with `/p2p/<peer id>` dialled at start. */
   bootstrap: string[]
-  /** Path of the C2SP tlog-policy trust policy file. */
+  /** Path of the C2SP tlog-policy trust policy file; undefined = `quorum none` and no logs (trusts no other origin). */
   trustPolicy: string | undefined
-  roles: string[]
+  /** The parsed trust policy. */
+  trust: TrustPolicy
+  /** Default ["witness"]: the node cosigns the policy's origins with its witness key. */
+  roles: FederationRole[]
+  /** Gossipsub heartbeat. */
+  heartbeatMs: number
+  /** Re-announce period of the node's descriptor. */
+  announceMs: number
+  /** Timeout of one peer request (add-checkpoint, consistency proof, head). */
+  timeoutMs: number
 }
 
 export interface NodeConfig {
@@ -80,12 +100,14 @@ export interface NodeConfig {
   issuer: string
   sector: string | undefined
   dataDir: string
+  /** `witness` and `peer` default to witness.key and peer.key when the federation needs them. */
   keys: { log: string, receipt: string, witness: string | undefined, peer: string | undefined }
   http: { host: string, port: number, publicUrl: string | undefined }
   log: { batchSize: number, batchAgeMs: number, maxPending: number, sync: boolean }
   limits: LimitsConfig
   registration: RegistrationConfig
-  federation: FederationConfig
+  /** Undefined: no federation (HTTP only). */
+  federation: FederationConfig | undefined
 }
 
 type Json = unknown
@@ -245,6 +267,62 @@ function limits (f: Fields): LimitsConfig {
   return config
 }
 
+const MULTIADDR = /^(\/[^/\s]+)+$/
+
+function multiaddrs (f: Fields, name: string, fallback: string[]): string[] {
+  const list = f.strings(name, fallback)
+  for (const [i, a] of list.entries()) {
+    if (!MULTIADDR.test(a)) throw new ConfigError(`${f.at(name)}[${i}]`, `expected a multiaddr such as "/ip4/127.0.0.1/tcp/0", got ${describe(a)}`)
+  }
+  return list
+}
+
+/** The federation section; undefined when it has no name (and then it must not have listen addresses). */
+function federation (f: Fields, baseDir: string): FederationConfig | undefined {
+  const name = f.optionalString('name')
+  const listenValue = f.get('listen')
+  if (name === undefined) {
+    const listen = multiaddrs(f, 'listen', [])
+    if (listen.length > 0) throw new ConfigError(f.at('name'), 'required when federation.listen is not empty')
+    // The other fields are still checked, so that a typo does not wait until the federation is turned on.
+  } else if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+    throw new ConfigError(f.at('name'), `expected 1 to 64 letters, digits, ".", "_" or "-", got ${describe(name)}`)
+  }
+  const listen = listenValue === undefined ? ['/ip4/127.0.0.1/tcp/0'] : multiaddrs(f, 'listen', [])
+  const bootstrap = multiaddrs(f, 'bootstrap', [])
+  for (const [i, a] of bootstrap.entries()) {
+    if (!/\/p2p\/[^/]+$/.test(a)) throw new ConfigError(`${f.at('bootstrap')}[${i}]`, `expected a multiaddr ending in /p2p/<peer id>, got ${describe(a)}`)
+  }
+  const roles = f.strings('roles', ['witness'])
+  for (const [i, role] of roles.entries()) {
+    if (!(FEDERATION_ROLES as readonly string[]).includes(role)) throw new ConfigError(`${f.at('roles')}[${i}]`, `expected one of ${FEDERATION_ROLES.join(', ')}, got ${describe(role)}`)
+  }
+  if (new Set(roles).size !== roles.length) throw new ConfigError(f.at('roles'), 'expected each role at most once')
+  const trustPolicy = f.get('trustPolicy') === undefined ? undefined : resolve(baseDir, f.string('trustPolicy'))
+  const heartbeatMs = f.integer('heartbeatMs', 10, 60_000, 1000)
+  const announceMs = f.integer('announceMs', 100, 3_600_000, 10_000)
+  const timeoutMs = f.integer('timeoutMs', 100, 120_000, 5000)
+  f.done()
+  if (name === undefined) return undefined
+  return { name, listen, bootstrap, trustPolicy, trust: trustPolicyAt(trustPolicy), roles: roles as FederationRole[], heartbeatMs, announceMs, timeoutMs }
+}
+
+/** Reads and parses the trust policy file (ConfigError naming federation.trustPolicy). */
+function trustPolicyAt (file: string | undefined): TrustPolicy {
+  if (file === undefined) return TrustPolicy.parse('quorum none\n')
+  let text: Uint8Array
+  try {
+    text = readFileSync(file)
+  } catch (err) {
+    throw new ConfigError('federation.trustPolicy', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  try {
+    return TrustPolicy.parse(text)
+  } catch (err) {
+    throw new ConfigError('federation.trustPolicy', `${file}: ${(err as Error).message}`)
+  }
+}
+
 /** Validates a parsed config object; `baseDir` resolves relative paths. */
 export function parseConfig (value: Json, baseDir: string): NodeConfig {
   const root = Fields.of('', value)
@@ -254,7 +332,8 @@ export function parseConfig (value: Json, baseDir: string): NodeConfig {
   const keys = root.object('keys')
   const http = root.object('http')
   const log = root.object('log')
-  const federation = root.object('federation')
+  const fed = federation(root.object('federation'), baseDir)
+  const witnessRole = fed?.roles.includes('witness') === true
   const config: NodeConfig = {
     origin,
     issuer: root.string('issuer', origin),
@@ -263,8 +342,8 @@ export function parseConfig (value: Json, baseDir: string): NodeConfig {
     keys: {
       log: path(keys, 'log', 'log.key'),
       receipt: path(keys, 'receipt', 'receipt.key'),
-      witness: keys.get('witness') === undefined ? undefined : path(keys, 'witness'),
-      peer: keys.get('peer') === undefined ? undefined : path(keys, 'peer'),
+      witness: keys.get('witness') === undefined && !witnessRole ? undefined : path(keys, 'witness', 'witness.key'),
+      peer: keys.get('peer') === undefined && fed === undefined ? undefined : path(keys, 'peer', 'peer.key'),
     },
     http: {
       host: http.string('host', '127.0.0.1'),
@@ -279,16 +358,10 @@ export function parseConfig (value: Json, baseDir: string): NodeConfig {
     },
     limits: limits(root.object('limits')),
     registration: registration(root.object('registration')),
-    federation: {
-      name: federation.optionalString('name'),
-      listen: federation.strings('listen', []),
-      bootstrap: federation.strings('bootstrap', []),
-      trustPolicy: federation.get('trustPolicy') === undefined ? undefined : path(federation, 'trustPolicy'),
-      roles: federation.strings('roles', []),
-    },
+    federation: fed,
   }
   if (config.http.publicUrl !== undefined && !URL.canParse(config.http.publicUrl)) throw new ConfigError('http.publicUrl', `expected an absolute URL, got ${describe(config.http.publicUrl)}`)
-  for (const f of [keys, http, log, federation, root]) f.done()
+  for (const f of [keys, http, log, root]) f.done()
   return config
 }
 

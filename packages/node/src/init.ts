@@ -56,11 +56,16 @@ export function exampleConfig (options: InitOptions): Record<string, unknown> {
       didKey: { enabled: false, algorithms: ['Ed25519', 'ES256'] },
     },
     federation: {
-      '//': 'used by the federation (libp2p) part of scitt-node, not yet by this version',
-      name: 'scitt-devnet',
-      listen: ['/ip4/127.0.0.1/tcp/0'],
+      '//': 'federation over libp2p: OFF until "name" is set (rename "//name" to "name"). Then the node joins scitt/<name>, listens on "listen", dials "bootstrap" (multiaddrs ending in /p2p/<peer id>), gossips and cross-witnesses its checkpoints',
+      '//name': 'scitt-devnet',
+      '//listen': 'libp2p listen addresses; default ["/ip4/127.0.0.1/tcp/0"] (loopback, any port). Use e.g. "/ip4/0.0.0.0/tcp/4001" to accept other machines',
       bootstrap: [],
-      roles: [],
+      '//trustPolicy': 'a C2SP tlog-policy file (log, witness, group, quorum lines; relative to this file): the origins this node trusts and witnesses, and the witness quorum its checkpoints need. Without one the node trusts no other origin',
+      '//roles': 'subset of "witness" (cosign the policy\'s origins with keys.witness), "mirror", "sector"; default ["witness"]',
+      roles: ['witness'],
+      heartbeatMs: 1000,
+      announceMs: 10000,
+      timeoutMs: 5000,
     },
   }
 }

@@ -11,7 +11,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  coseKeyThumbprint, formatSkey, fromBase64Url, parseSkey, toBase64Url, vkeyFromSkey,
+  coseKeyThumbprint, formatSkey, formatVkey, NOTE_KEY_TYPE_COSIGNATURE_V1, fromBase64Url, parseSkey, toBase64Url, vkeyFromSkey,
   type CoseKey, type SignatureAlgorithm, type Signer,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
@@ -56,6 +56,12 @@ export function witnessKeyName (origin: string): string {
   return `${origin}/witness`
 }
 
+/** The cosignature/v1 vkey (type 0x04) of a witness skey: what trust policies and descriptors list. */
+export function witnessVkeyFromSkey (skey: string): string {
+  const { name, seed } = parseSkey(skey, nodeSignatures)
+  return formatVkey(name, NOTE_KEY_TYPE_COSIGNATURE_V1, nodeSignatures.signer('Ed25519', seed).publicKey)
+}
+
 function receiptJwk (algorithm: SignatureAlgorithm, secretKey: Uint8Array): Record<string, string> {
   const signer = nodeSignatures.signer(algorithm, secretKey)
   const { kty, crv } = JWK_CURVE[algorithm]
@@ -78,7 +84,7 @@ export interface InitKeysOptions {
 
 export interface InitializedKeys {
   files: { log: string, receipt: string, witness: string, peer: string }
-  /** Public facts only: the log's and the witness's vkeys. */
+  /** Public facts only: the log's vkey (Ed25519, type 0x01) and the witness's (cosignature/v1, type 0x04, as in a trust policy). */
   logVkey: string
   witnessVkey: string
 }
@@ -102,7 +108,7 @@ export function initKeys (options: InitKeysOptions): InitializedKeys {
   writeSecret(files.receipt, `${JSON.stringify(receiptJwk(receiptAlgorithm, nodeSignatures.generateSecretKey(receiptAlgorithm)))}\n`)
   writeSecret(files.witness, `${witnessSkey}\n`)
   writeSecret(files.peer, nodeSignatures.generateSecretKey('Ed25519'))
-  return { files, logVkey: vkeyFromSkey(logSkey, nodeSignatures), witnessVkey: vkeyFromSkey(witnessSkey, nodeSignatures) }
+  return { files, logVkey: vkeyFromSkey(logSkey, nodeSignatures), witnessVkey: witnessVkeyFromSkey(witnessSkey) }
 }
 
 /** A skey file's text (one line), checked to be named `name`. */

@@ -1,26 +1,41 @@
 /**
  * One SCITT Transparency Service node: composes the key files, the LevelDB log, the verify pool, the
- * rate limiter, metrics and the HTTP server, with one start/stop lifecycle.
+ * rate limiter, metrics, the HTTP server and, when the config has a federation section, the federation
+ * over libp2p (issue #5), with one start/stop lifecycle.
+ *
+ * Start: keys and policies are checked before anything opens; the log opens; the HTTP server listens
+ * (readyz 503 until the end of start-up); the federation joins its network (it announces the HTTP URL);
+ * then the node is ready.
  *
  * Stop: stop accepting (readyz 503, new registrations 503, the listener closes), wait for requests in
- * flight and drain pending registrations, integrate what is queued (the log publishes a last
- * checkpoint), then close the verify workers and the database.
+ * flight and drain pending registrations, leave the federation, integrate what is queued (the log
+ * publishes a last checkpoint), then close the verify workers and the database.
+ *
+ * Storage: the log owns the root keyspace of the node's LevelDB under one-byte prefixes ('s', 'c',
+ * 't', 'e', 'i'); the federation (witness state, evidence) lives in the sublevel `federation`, whose
+ * keys start with '!' (0x21) and so never fall in a range the log or its fsck reads.
  */
+import './p2p/polyfill.js'
 import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { Level } from 'level'
-import { receiptProtectedHeader, noteSignerFromSkey } from '@scitt/core'
+import {
+  cosignatureSignerFromSkey, ed25519NoteVerifier, encodeCoseKey, noteSignerFromSkey, parseSkey, receiptProtectedHeader, type NoteSigner,
+} from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log, type LogDatabase } from '@scitt/log'
-import type { NodeConfig } from './config.js'
+import type { FederationConfig, NodeConfig } from './config.js'
+import { Federation } from './federation/federation.js'
+import { FederationMetrics } from './federation/metrics.js'
 import { createHttpServer, type HttpServer } from './http/server.js'
-import { loadReceiptKey, loadSkey, type ReceiptKey } from './keys.js'
+import { loadPeerSeed, loadReceiptKey, loadSkey, witnessKeyName, witnessVkeyFromSkey, type ReceiptKey } from './keys.js'
 import { silentLogger, type Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
 import { RateLimiter } from './rate-limit.js'
 import { RegistrationPolicy } from './registration/policy.js'
 import { Registrar } from './registration/registrar.js'
 import { VerifyPool } from './registration/verify-pool.js'
+import type { FederationDb } from './witness/store.js'
 
 export interface StartOptions {
   config: NodeConfig
@@ -31,11 +46,34 @@ export interface StartOptions {
   stopTimeoutMs?: number
 }
 
+/** What the federation needs from the key files, loaded before anything opens. */
+interface FederationKeys {
+  config: FederationConfig
+  peerSeed: Uint8Array
+  witnessSigner: NoteSigner | undefined
+  witnessVkey: string | undefined
+}
+
+function loadFederationKeys (config: NodeConfig): FederationKeys | undefined {
+  const fed = config.federation
+  if (fed === undefined) return undefined
+  const peerSeed = loadPeerSeed(config.keys.peer!) // config.ts sets keys.peer whenever the federation is on
+  if (!fed.roles.includes('witness')) return { config: fed, peerSeed, witnessSigner: undefined, witnessVkey: undefined }
+  const skey = loadSkey(config.keys.witness!, witnessKeyName(config.origin)) // set by config.ts for the witness role
+  return {
+    config: fed,
+    peerSeed,
+    witnessSigner: cosignatureSignerFromSkey(skey, () => Math.floor(Date.now() / 1000), nodeSignatures),
+    witnessVkey: witnessVkeyFromSkey(skey),
+  }
+}
+
 export class ScittNode {
   readonly config: NodeConfig
   readonly log: Log
   readonly metrics: NodeMetrics
   readonly receiptKey: ReceiptKey
+  #federation: Federation | undefined
   readonly #db: Level<Uint8Array, Uint8Array>
   readonly #pool: VerifyPool
   readonly #registrar: Registrar
@@ -70,6 +108,7 @@ export class ScittNode {
       logger: parts.logger,
       isReady: () => this.#ready && this.#stopping === undefined,
       isStopping: () => this.#stopping !== undefined,
+      federation: () => this.#federation,
     })
   }
 
@@ -79,7 +118,9 @@ export class ScittNode {
     const logger = options.logger ?? silentLogger()
     // Everything that can fail on bad input comes before anything is opened.
     new RegistrationPolicy(config.registration) // eslint-disable-line no-new -- validates the issuer keys (ConfigError)
-    const logSigner = noteSignerFromSkey(loadSkey(config.keys.log, config.origin), nodeSignatures)
+    const logSkey = loadSkey(config.keys.log, config.origin)
+    const logSigner = noteSignerFromSkey(logSkey, nodeSignatures)
+    const federationKeys = loadFederationKeys(config)
     const receiptKey = loadReceiptKey(config.keys.receipt)
     const receiptProtected = receiptProtectedHeader({ alg: receiptKey.coseKey.algorithm, kid: receiptKey.coseKey.kid, iss: config.issuer })
 
@@ -105,6 +146,19 @@ export class ScittNode {
       const metrics = new NodeMetrics({ defaultMetrics: options.defaultMetrics ?? false })
       const node = new ScittNode({ config, log, db, pool, receiptKey, metrics, logger, stopTimeoutMs: options.stopTimeoutMs ?? 10_000 })
       await node.#listen()
+      try {
+        if (federationKeys !== undefined) {
+          const logPublicKey = nodeSignatures.signer('Ed25519', parseSkey(logSkey, nodeSignatures).seed).publicKey
+          node.#federation = await node.#startFederation(federationKeys, logSigner, ed25519NoteVerifier(config.origin, logPublicKey, nodeSignatures))
+        }
+      } catch (err) {
+        await new Promise<void>((resolve) => node.#http.server.close(() => resolve()))
+        node.#http.server.closeAllConnections()
+        throw err
+      }
+      node.#ready = true
+      const cp = log.latestCheckpoint()
+      logger.info({ url: node.url, origin: config.origin, treeSize: cp?.size ?? 0, verifyWorkers: pool.size, federation: node.federation?.name, peerId: node.federation?.peerId, multiaddrs: node.federation?.multiaddrs }, 'scitt-node listening')
       return node
     } catch (err) {
       await pool?.close()
@@ -123,9 +177,38 @@ export class ScittNode {
         resolve()
       })
     })
-    this.#ready = true
-    const cp = this.log.latestCheckpoint()
-    this.#logger.info({ url: this.url, origin: this.config.origin, treeSize: cp?.size ?? 0, verifyWorkers: this.#pool.size }, 'scitt-node listening')
+  }
+
+  async #startFederation (keys: FederationKeys, logSigner: NoteSigner, logVerifier: ReturnType<typeof ed25519NoteVerifier>): Promise<Federation> {
+    const fed = keys.config
+    const db = this.#db.sublevel<string, Uint8Array>('federation', { keyEncoding: 'utf8', valueEncoding: 'view' })
+    return await Federation.start({
+      name: fed.name,
+      log: this.log,
+      logSigner,
+      logVerifier,
+      ...(keys.witnessSigner === undefined ? {} : { witnessSigner: keys.witnessSigner }),
+      ...(keys.witnessVkey === undefined ? {} : { witnessVkey: keys.witnessVkey }),
+      receiptKey: encodeCoseKey(this.receiptKey.coseKey),
+      trust: fed.trust,
+      db: db as unknown as FederationDb,
+      peerSeed: keys.peerSeed,
+      listen: fed.listen,
+      bootstrap: fed.bootstrap,
+      httpUrl: this.config.http.publicUrl ?? this.url,
+      ...(this.config.sector === undefined ? {} : { sector: this.config.sector }),
+      roles: fed.roles,
+      logger: this.#logger,
+      metrics: new FederationMetrics(this.metrics.registry),
+      heartbeatMs: fed.heartbeatMs,
+      announceMs: fed.announceMs,
+      timeoutMs: fed.timeoutMs,
+    })
+  }
+
+  /** The federation service (undefined without a federation section). */
+  get federation (): Federation | undefined {
+    return this.#federation
   }
 
   /** The HTTP base URL the node listens on (the real port when configured with 0). */
@@ -152,6 +235,7 @@ export class ScittNode {
     clearTimeout(timer)
     server.closeAllConnections()
     await closed
+    await this.#federation?.stop()
     await this.log.close() // integrates anything queued and publishes its checkpoint
     await this.#registrar.drain()
     await this.#pool.close()

@@ -98,6 +98,63 @@ describe('scitt-node CLI', function () {
     assert.match(refused.stderr, /log\.key is accessible by group or others/)
   })
 
+  it('start with a federation section: two CLI nodes federate over libp2p; the checkpoint gets cosigned', async () => {
+    const init = async (name: string, origin: string): Promise<{ config: string, logVkey: string, witnessVkey: string }> => {
+      const r = await run(['init', '--dir', join(dir, name), '--origin', origin, '--port', '0', '--json'])
+      assert.equal(r.code, 0, r.stderr)
+      return JSON.parse(r.stdout)
+    }
+    const sector = await init('fed-sector', 'sector.example/log')
+    const witness = await init('fed-witness', 'witness.example/log')
+    const policy = `log ${sector.logVkey}\nlog ${witness.logVkey}\nwitness w ${witness.witnessVkey}\nquorum w\n`
+    const federate = (file: string, bootstrap: string[]): void => {
+      const raw = JSON.parse(readFileSync(file, 'utf8'))
+      assert.equal(raw.federation.name, undefined, 'init writes the federation disabled')
+      writeFileSync(join(file, '..', 'trust.policy'), policy)
+      raw.federation = { ...raw.federation, name: 'cli-test', trustPolicy: 'trust.policy', bootstrap, heartbeatMs: 200, announceMs: 500 }
+      raw.limits.verifyWorkers = 1
+      raw.registration.issuers = [{ iss: vendor.iss, keys: [{ jwk: vendor.jwk }] }]
+      writeFileSync(file, JSON.stringify(raw))
+    }
+    federate(witness.config, [])
+    const w = await startNode(witness.config)
+    const listening = w.lines().find((l) => l.msg === 'scitt-node listening')!
+    assert.equal(listening.federation, 'cli-test')
+    const addrs = listening.multiaddrs as string[]
+    assert.ok(addrs.length > 0 && addrs.every((a) => a.includes(`/p2p/${String(listening.peerId)}`)), JSON.stringify(addrs))
+    federate(sector.config, addrs)
+    const s = await startNode(sector.config)
+    try {
+      const deadline = Date.now() + 15_000
+      let cosigned = false
+      let posted = false
+      while (!cosigned && Date.now() < deadline) {
+        // Register once the sector knows the witness (its descriptor arrived); until then it cannot reach it.
+        const status = JSON.parse((await http(`${s.url}/federation`)).body.toString('utf8'))
+        if (!posted && status.announced.some((d: { witness: string | null }) => d.witness === witness.witnessVkey)) {
+          assert.equal((await post(s.url, statement(vendor))).status, 201)
+          posted = true
+        }
+        const checkpoint = (await http(`${s.url}/checkpoint`)).body.toString('utf8')
+        cosigned = posted && checkpoint.includes('\n\u2014 witness.example/log/witness ')
+        if (!cosigned) await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      assert.ok(cosigned, 'GET /checkpoint of the sector node carries the witness cosignature')
+      const seen = JSON.parse((await http(`${w.url}/federation`)).body.toString('utf8'))
+      assert.equal(seen.origins.find((o: { origin: string }) => o.origin === 'sector.example/log')?.size, 1)
+    } finally {
+      s.child.kill('SIGTERM')
+      w.child.kill('SIGTERM')
+    }
+    assert.equal(await s.exited, 0)
+    assert.equal(await w.exited, 0)
+    // A bad trust policy is a config error naming the field (exit 2).
+    writeFileSync(join(witness.config, '..', 'trust.policy'), 'log nonsense\n')
+    const bad = await run(['start', '--config', witness.config])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /config federation\.trustPolicy: /)
+  })
+
   it('prints --help for every command and exits 2 on usage and config errors', async () => {
     for (const args of [['--help'], ['init', '--help'], ['start', '--help'], ['fsck', '--help']]) {
       const r = await run(args)

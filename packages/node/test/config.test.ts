@@ -25,6 +25,17 @@ describe('config', () => {
     ['rate limit', { ...base, limits: { rateLimit: { perSecond: -1 } } }, 'limits.rateLimit.perSecond'],
     ['public URL', { ...base, http: { publicUrl: 'not a url' } }, 'http.publicUrl'],
     ['federation listen', { ...base, federation: { listen: '/ip4/0.0.0.0' } }, 'federation.listen'],
+    ['federation listen without a name', { ...base, federation: { listen: ['/ip4/127.0.0.1/tcp/0'] } }, 'federation.name'],
+    ['federation name with a slash', { ...base, federation: { name: 'a/b' } }, 'federation.name'],
+    ['federation listen not a multiaddr', { ...base, federation: { name: 'n', listen: ['127.0.0.1:4001'] } }, 'federation.listen[0]'],
+    ['federation bootstrap without /p2p', { ...base, federation: { name: 'n', bootstrap: ['/ip4/127.0.0.1/tcp/4001'] } }, 'federation.bootstrap[0]'],
+    ['federation role', { ...base, federation: { name: 'n', roles: ['witness', 'oracle'] } }, 'federation.roles[1]'],
+    ['federation role twice', { ...base, federation: { name: 'n', roles: ['witness', 'witness'] } }, 'federation.roles'],
+    ['federation heartbeat', { ...base, federation: { name: 'n', heartbeatMs: 1.5 } }, 'federation.heartbeatMs'],
+    ['federation announce', { ...base, federation: { name: 'n', announceMs: 0 } }, 'federation.announceMs'],
+    ['federation timeout', { ...base, federation: { name: 'n', timeoutMs: '5s' } }, 'federation.timeoutMs'],
+    ['federation unknown field', { ...base, federation: { name: 'n', lissen: [] } }, 'federation.lissen'],
+    ['federation trust policy missing', { ...base, federation: { name: 'n', trustPolicy: 'no-such-policy.txt' } }, 'federation.trustPolicy'],
   ]
   for (const [name, value, field] of bad) {
     it(`names the field: ${name}`, () => {
@@ -46,6 +57,43 @@ describe('config', () => {
     assert.equal(config.limits.registrationWaitMs, 500)
     assert.deepEqual(config.limits.rateLimit, { perSecond: 50, burst: 100, maxClients: 10000 })
     assert.equal(config.registration.didKey.enabled, false)
+  })
+
+  it('leaves the federation off without a section or a name, and fills its defaults when named', () => {
+    assert.equal(parseConfig(base, '/tmp').federation, undefined)
+    const off = parseConfig({ ...base, federation: { bootstrap: [], roles: ['witness'] } }, '/tmp')
+    assert.equal(off.federation, undefined)
+    assert.equal(off.keys.peer, undefined)
+    assert.equal(off.keys.witness, undefined)
+    const on = parseConfig({ ...base, federation: { name: 'devnet' } }, '/etc/scitt')
+    assert.equal(on.federation?.name, 'devnet')
+    assert.deepEqual(on.federation.listen, ['/ip4/127.0.0.1/tcp/0'])
+    assert.deepEqual(on.federation.bootstrap, [])
+    assert.deepEqual(on.federation.roles, ['witness'])
+    assert.deepEqual([on.federation.heartbeatMs, on.federation.announceMs, on.federation.timeoutMs], [1000, 10000, 5000])
+    assert.equal(on.federation.trustPolicy, undefined)
+    assert.deepEqual(on.federation.trust.origins, [])
+    assert.equal(on.keys.peer, '/etc/scitt/peer.key')
+    assert.equal(on.keys.witness, '/etc/scitt/witness.key')
+    const sector = parseConfig({ ...base, federation: { name: 'devnet', roles: ['sector'], listen: [] } }, '/etc/scitt')
+    assert.equal(sector.keys.witness, undefined, 'no witness key without the witness role')
+    assert.deepEqual(sector.federation?.listen, [])
+  })
+
+  it('reads the trust policy relative to the config file, and names federation.trustPolicy when it is bad', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scitt-config-'))
+    try {
+      const vkey = initNode({ dir: join(dir, 'n'), origin: 'example.com/other' }).logVkey
+      writeFileSync(join(dir, 'trust.policy'), `log ${vkey}\nquorum none\n`)
+      const config = parseConfig({ ...base, federation: { name: 'n', trustPolicy: 'trust.policy' } }, dir)
+      assert.equal(config.federation?.trustPolicy, join(dir, 'trust.policy'))
+      assert.deepEqual(config.federation.trust.origins, ['example.com/other'])
+      writeFileSync(join(dir, 'bad.policy'), 'log not-a-vkey\n')
+      assert.throws(() => parseConfig({ ...base, federation: { name: 'n', trustPolicy: 'bad.policy' } }, dir),
+        (err: unknown) => err instanceof ConfigError && err.field === 'federation.trustPolicy' && /bad\.policy/.test(err.message))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('rejects an issuer key that is not a public key, naming the field', () => {

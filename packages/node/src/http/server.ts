@@ -3,6 +3,7 @@
  * latency metrics, and a record of requests in flight so that shutdown can wait for them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { federationRoutes } from './federation-routes.js'
 import { ERROR_STATUS, problemFor, sendProblem } from './problem.js'
 import { opsRoutes } from './ops.js'
 import { Router } from './router.js'
@@ -28,6 +29,12 @@ export function createHttpServer (services: HttpServices): HttpServer {
   scrapiRoutes(router, services)
   tileRoutes(router, services)
   opsRoutes(router, services)
+  if (services.config.federation !== undefined) {
+    federationRoutes(router, {
+      witness: services.config.federation.roles.includes('witness') ? () => services.federation()?.witness : undefined,
+      federation: services.federation,
+    })
+  }
   const inFlight = new Set<Promise<void>>()
   const retryAfter = services.config.limits.retryAfterSeconds
 

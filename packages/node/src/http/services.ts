@@ -1,6 +1,7 @@
 /** What the HTTP handlers need from the node (composed in node.ts). */
 import type { Log } from '@scitt/log'
 import type { NodeConfig } from '../config.js'
+import type { Federation } from '../federation/federation.js'
 import type { ReceiptKey } from '../keys.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -20,4 +21,6 @@ export interface HttpServices {
   /** False until start-up completes and again once stopping begins. */
   isReady: () => boolean
   isStopping: () => boolean
+  /** The federation service, once started (undefined without one). */
+  federation: () => Federation | undefined
 }

@@ -1,6 +1,7 @@
 /**
  * C2SP tlog-tiles read API of the node's own log (spec digest §6.5):
- *   GET /checkpoint                     text/plain, not cacheable
+ *   GET /checkpoint                     text/plain, not cacheable; with the witnesses' cosignatures
+ *                                       gathered by the federation, when it has any
  *   GET /tile/<L>/<N>[.p/<W>]           hash tiles, application/octet-stream
  *   GET /tile/entries/<N>[.p/<W>]       entry bundles, application/octet-stream
  * Full tiles never change: `Cache-Control: public, max-age=31536000, immutable`. Partial tiles are
@@ -19,7 +20,7 @@ export function tileRoutes (router: Router, services: HttpServices): void {
   const { log } = services
 
   router.add('GET', 'checkpoint', /^\/checkpoint$/, (ctx) => {
-    send(ctx.res, 200, log.latestCheckpoint()!.note, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+    send(ctx.res, 200, services.federation()?.cosignedCheckpoint() ?? log.latestCheckpoint()!.note, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
   })
 
   router.add('GET', 'tile', /^\/(tile\/.+)$/, async (ctx) => {

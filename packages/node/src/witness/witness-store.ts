@@ -1,0 +1,72 @@
+/**
+ * A witness's state (C2SP tlog-witness): per origin, the latest checkpoint it cosigned (size, root and
+ * the log-signed note), moved forward only by compare-and-swap. `update` runs check-then-store under a
+ * per-origin lock, so two concurrent requests cannot roll the state back, and the new state is on disk
+ * (sync) before the caller answers.
+ */
+import { concatBytes, fromUtf8, readU64be, sha256Digest, toHex, u64be, utf8, HASH_SIZE } from '@scitt/core'
+import type { FederationDb } from './store.js'
+
+export interface WitnessState {
+  size: number
+  rootHash: Uint8Array
+  /** The log-signed checkpoint note the state comes from (evidence if the log later equivocates). */
+  note: string
+}
+
+const PREFIX = 'witness/'
+
+function key (origin: string): string {
+  return `${PREFIX}${toHex(sha256Digest(utf8(origin)))}`
+}
+
+function encode (state: WitnessState): Uint8Array {
+  return concatBytes(u64be(state.size), state.rootHash, utf8(state.note))
+}
+
+function decode (bytes: Uint8Array): WitnessState {
+  return { size: readU64be(bytes, 0), rootHash: bytes.slice(8, 8 + HASH_SIZE), note: fromUtf8(bytes.subarray(8 + HASH_SIZE)) }
+}
+
+export class WitnessStore {
+  readonly #db: FederationDb
+  readonly #sync: boolean
+  readonly #cache = new Map<string, WitnessState | undefined>()
+  readonly #locks = new Map<string, Promise<unknown>>()
+
+  constructor (db: FederationDb, options: { sync?: boolean } = {}) {
+    this.#db = db
+    this.#sync = options.sync ?? true
+  }
+
+  async get (origin: string): Promise<WitnessState | undefined> {
+    if (this.#cache.has(origin)) return this.#cache.get(origin)
+    const bytes = await this.#db.get(key(origin))
+    const state = bytes === undefined ? undefined : decode(bytes)
+    this.#cache.set(origin, state)
+    return state
+  }
+
+  /**
+   * Compare-and-swap: `decide` sees the current state and returns the new one (persisted before
+   * `update` resolves) or undefined to keep it; its result is passed through. Calls for one origin run
+   * one at a time.
+   */
+  update<T> (origin: string, decide: (current: WitnessState | undefined) => { next?: WitnessState, result: T }): Promise<T> {
+    const run = async (): Promise<T> => {
+      const current = await this.get(origin)
+      const { next, result } = decide(current)
+      if (next !== undefined) {
+        await this.#db.put(key(origin), encode(next), { sync: this.#sync })
+        this.#cache.set(origin, next)
+      }
+      return result
+    }
+    const previous = this.#locks.get(origin) ?? Promise.resolve()
+    const done = previous.then(run, run)
+    const tail = done.catch(() => {})
+    this.#locks.set(origin, tail)
+    void tail.then(() => { if (this.#locks.get(origin) === tail) this.#locks.delete(origin) })
+    return done
+  }
+}
