@@ -5,11 +5,11 @@
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto'
 import {
-  addReceipts, assembleReceipt, coseKeyThumbprint, decodeSign1, entryBytes, leafHash, receiptProtectedHeader, rootFromInclusionProof,
+  addReceipts, assembleReceipt, coseKeyThumbprint, decodeSign1, didKeyFromPublicKey, entryBytes, leafHash, receiptProtectedHeader, rootFromInclusionProof,
   sealCheckpoint, sha256Digest, sigStructure, toBase64Url, utf8, type CoseKey, type SignatureAlgorithm,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { TrustedKeys, checkReceipt, didKeyFromPublicKey, secretKeyJwk, signStatement, signerFromJwk, verifyTransparentStatement } from '../src/index.js'
+import { TrustedKeys, checkReceipt, secretKeyJwk, signStatement, signerFromJwk, verifyTransparentStatement } from '../src/index.js'
 import type { Bench } from '../../../scripts/bench-lib.js'
 import { useNodeSha256 } from '@scitt/node-crypto'
 
