@@ -1,6 +1,8 @@
 /**
  * The README's quick start, as a newcomer runs it: `npm start` (scripts/start.mjs on the built packages)
- * brings up a node, and the walk-through it prints works with the `scitt` CLI as written.
+ * brings up the devnet (three registries and a witness, federated on loopback), and the walk-through it
+ * prints works with the `scitt` CLI as written, down to checking the cosigned checkpoint with the
+ * devnet's trust policy.
  */
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -17,9 +19,9 @@ function startNode (dir: string): Promise<{ child: ChildProcess, output: () => s
   child.stdout!.on('data', (c) => { output += c })
   child.stderr!.on('data', (c) => { output += c })
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no walk-through within 20 s:\n${output}`)) }, 20_000)
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no walk-through within 45 s:\n${output}`)) }, 45_000)
     const check = (): void => {
-      const m = /scitt-node is running: (http:\/\/127\.0\.0\.1:\d+) .*tree size (\d+)/.exec(output)
+      const m = /scitt devnet is running:[^]*\n {2}iot +(http:\/\/127\.0\.0\.1:\d+) .*tree size (\d+)\n[^]*Ctrl-C stops every node/.exec(output)
       if (m !== null) {
         clearTimeout(timer)
         resolve({ child, output: () => output, url: m[1]!, treeSize: Number(m[2]) })
@@ -32,7 +34,7 @@ function startNode (dir: string): Promise<{ child: ChildProcess, output: () => s
 
 function stop (child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
     child.removeAllListeners('exit')
     child.on('exit', (code) => { clearTimeout(timer); resolve(code) })
     child.kill('SIGINT')
@@ -47,19 +49,20 @@ function run (line: string, entryId: string): string {
   return r.stdout
 }
 
-describe('quick start (npm start and its walk-through)', function () {
-  this.timeout(90_000)
+describe('quick start (npm start runs the devnet; its walk-through)', function () {
+  this.timeout(150_000)
   let dir: string
   before(() => { dir = mkdtempSync(join(tmpdir(), 'scitt-quickstart-')) })
   after(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('starts a node, registers and verifies a statement as printed, stops cleanly, and restarts on the same data', async () => {
+  it('starts the devnet, registers and verifies a statement as printed, stops cleanly, and restarts on the same data', async () => {
     const first = await startNode(dir)
     try {
       assert.equal(first.treeSize, 0)
       const printed = first.output().split('\n')
       const lines = printed.filter((l) => /^\s+npx scitt /.test(l))
-      assert.deepEqual(lines.map((l) => l.trim().split(' ')[2]), ['keygen', 'sign', 'register', 'keys', 'get', 'verify'])
+      assert.deepEqual(lines.map((l) => l.trim().split(' ')[2]), ['keygen', 'sign', 'register', 'keys', 'get', 'verify', 'checkpoint', 'get', 'verify'])
+      for (const name of ['firmware', 'containers', 'witness']) assert.match(first.output(), new RegExp(`\\n {2}${name} +http://127\\.0\\.0\\.1:\\d+ `))
       const echo = printed.find((l) => /^\s+echo '.*' > \S+$/.test(l))
       assert.ok(echo, 'the walk-through writes an artifact')
       const [, content, file] = /echo '(.*)' > (\S+)$/.exec(echo)!
@@ -70,12 +73,19 @@ describe('quick start (npm start and its walk-through)', function () {
         if (/ register /.test(line)) entryId = /[0-9a-f]{64}/.exec(out)?.[0] ?? assert.fail(`register prints the entry id:\n${out}`)
         return out
       })
-      assert.match(outputs.at(-1)!, /ok\s+issuer-signature/)
-      assert.match(outputs.at(-1)!, /ok\s+receipt\[0\]/)
+      assert.match(outputs[5]!, /ok\s+issuer-signature/)
+      assert.match(outputs[5]!, /ok\s+receipt\[0\]/)
+      assert.match(outputs[6]!, /size\s+1\n/)
+      assert.match(outputs[6]!, /policy\s+ok \(cosigned by /, 'the checkpoint meets the devnet policy')
+      assert.match(outputs[8]!, /ok\s+proof\.witness-quorum/, 'the offline proof carries the witness quorum')
+      assert.match(outputs[8]!, /ok\s+proof\.inclusion/)
     } finally {
-      assert.equal(await stop(first.child), 0, 'Ctrl-C stops the node cleanly')
+      assert.equal(await stop(first.child), 0, 'Ctrl-C stops the devnet cleanly')
     }
-    assert.match(readFileSync(join(dir, 'node.log'), 'utf8'), /"msg":"stopped"/)
+    assert.equal(readFileSync(join(dir, 'devnet.log'), 'utf8').match(/"msg":"stopped"/g)?.length, 4, 'every node stopped cleanly')
+    const info = JSON.parse(readFileSync(join(dir, 'devnet.json'), 'utf8')) as { federation: string, nodes: Array<{ name: string }> }
+    assert.equal(info.federation, 'scitt-devnet')
+    assert.deepEqual(info.nodes.map((n) => n.name), ['iot', 'firmware', 'containers', 'witness'])
 
     const second = await startNode(dir)
     try {

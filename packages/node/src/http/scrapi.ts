@@ -117,8 +117,10 @@ export function scrapiRoutes (router: Router, services: HttpServices): void {
   router.add('GET', 'entry-proof', /^\/entries\/([^/]+)\/proof$/, async (ctx) => {
     const index = await indexOrNotFound(services, ctx.params[0]!)
     const checkpoint = log.latestCheckpoint()!
+    // The witnessed note of that size when the federation has one, so the proof verifies against a policy quorum.
+    const note = services.federation()?.cosignedCheckpoint() ?? checkpoint.note
     const proof = await log.inclusionProof(index, checkpoint.size)
-    send(ctx.res, 200, formatProofFile({ index, proof, checkpoint: checkpoint.note }), { 'content-type': 'text/plain; charset=utf-8' })
+    send(ctx.res, 200, formatProofFile({ index, proof, checkpoint: note }), { 'content-type': 'text/plain; charset=utf-8' })
   })
 
   const keys = encodeCoseKeySet([services.receiptKey.coseKey])
