@@ -15,7 +15,7 @@ import { verifyInclusion } from '../merkle/inclusion-proof.js'
 import { openCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js'
 import { policySatisfied, type Policy } from './policy.js'
 import { MAX_NOTE_SIZE, parseNote, type NoteVerifier } from './signed-note.js'
-import { assertSafeSize, decodeText, nextLine, parseDecimal, parseHashLine } from './text.js'
+import { assertSafeSize, decodeText, nextLine, parseDecimal, readHashLines } from './text.js'
 
 export const PROOF_FILE_HEADER = 'c2sp.org/tlog-proof@v1'
 /** Most inclusion-proof lines (a tree of at most 2^63 leaves). */
@@ -67,14 +67,8 @@ export function parseProofFile (input: Uint8Array | string): ProofFile {
   }
   if (!line.startsWith('index ')) throw malformed('proof file has no index line')
   const index = parseDecimal(line.slice(6), 'proof file index')
-  const proof: Uint8Array[] = []
-  for (;;) {
-    ({ line, next } = nextLine(text, next, 'proof file without a blank line'))
-    if (line === '') break
-    if (proof.length === MAX_INCLUSION_PROOF_LINES) throw malformed(`more than ${MAX_INCLUSION_PROOF_LINES} inclusion proof lines`)
-    proof.push(parseHashLine(line, 'inclusion proof line'))
-  }
-  const checkpoint = text.slice(next)
+  const { hashes: proof, next: end } = readHashLines(text, next, MAX_INCLUSION_PROOF_LINES, 'inclusion proof')
+  const checkpoint = text.slice(end)
   parseCheckpoint(parseNote(checkpoint).text)
   return { ...(extra === undefined ? {} : { extra }), index, proof, checkpoint }
 }

@@ -88,3 +88,19 @@ export function nextLine (text: string, offset: number, what: string): { line: s
   if (end < 0) throw malformed(`${what}: missing newline`)
   return { line: text.slice(offset, end), next: end + 1 }
 }
+
+/**
+ * Reads base64 hash lines from `offset` up to and including the blank line that ends them, at most
+ * `max` of them (the proof block of tlog-witness requests and tlog-proof files). MALFORMED otherwise.
+ */
+export function readHashLines (text: string, offset: number, max: number, what: string): { hashes: Uint8Array[], next: number } {
+  const hashes: Uint8Array[] = []
+  let next = offset
+  for (;;) {
+    const read = nextLine(text, next, `${what} without a blank line`)
+    next = read.next
+    if (read.line === '') return { hashes, next }
+    if (hashes.length === max) throw malformed(`more than ${max} ${what} lines`)
+    hashes.push(parseHashLine(read.line, `${what} line`))
+  }
+}

@@ -13,7 +13,7 @@ import {
   MAX_NOTE_SIZE, formatSignatureLine, parseNote, parseSignatureLines, verifyNote,
   type Note, type NoteSignature, type NoteVerifier,
 } from './signed-note.js'
-import { assertSafeSize, decodeText, nextLine, parseDecimal, parseHashLine } from './text.js'
+import { assertSafeSize, decodeText, nextLine, parseDecimal, readHashLines } from './text.js'
 
 /** Most consistency-proof lines in a request (C2SP tlog-witness). */
 export const MAX_CONSISTENCY_PROOF_LINES = 63
@@ -56,17 +56,11 @@ export function formatAddCheckpointRequest (request: AddCheckpointRequest): stri
  */
 export function parseAddCheckpointRequest (input: Uint8Array | string): ParsedAddCheckpointRequest {
   const text = decodeText(input, MAX_ADD_CHECKPOINT_REQUEST_SIZE, 'add-checkpoint request')
-  let { line, next } = nextLine(text, 0, 'add-checkpoint request')
+  const { line, next } = nextLine(text, 0, 'add-checkpoint request')
   if (!line.startsWith('old ')) throw malformed('add-checkpoint request does not start with "old "')
   const oldSize = parseDecimal(line.slice(4), 'old size')
-  const proof: Uint8Array[] = []
-  for (;;) {
-    ({ line, next } = nextLine(text, next, 'add-checkpoint request without a blank line'))
-    if (line === '') break
-    if (proof.length === MAX_CONSISTENCY_PROOF_LINES) throw malformed(`more than ${MAX_CONSISTENCY_PROOF_LINES} consistency proof lines`)
-    proof.push(parseHashLine(line, 'consistency proof line'))
-  }
-  const checkpoint = text.slice(next)
+  const { hashes: proof, next: end } = readHashLines(text, next, MAX_CONSISTENCY_PROOF_LINES, 'consistency proof')
+  const checkpoint = text.slice(end)
   const { origin } = parseCheckpoint(parseNote(checkpoint).text)
   return { oldSize, proof, checkpoint, origin }
 }
