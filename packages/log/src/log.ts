@@ -79,6 +79,12 @@ export interface PublishedCheckpoint {
   seal: ReceiptSeal | undefined
 }
 
+/** An origin's signed checkpoint (with its receipt seal when it has one), as a mirror receives it. */
+export interface MirroredCheckpoint {
+  note: string | Uint8Array
+  seal?: Uint8Array | ReceiptSeal | undefined
+}
+
 export type CheckpointListener = (checkpoint: PublishedCheckpoint) => void
 
 interface Signing {
@@ -217,6 +223,28 @@ export class Log {
   }
 
   /**
+   * The persisted checkpoints of sizes above `size`, in size order, at most `limit` (one range read):
+   * what a mirror needs to store the log's history with every signed size.
+   */
+  async checkpointsAfter (size: number, limit: number): Promise<PublishedCheckpoint[]> {
+    assertIndex(size, 'size')
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer')
+    const it = this.#db.iterator({ gte: checkpointKey(size + 1), lt: CHECKPOINT_RANGE.lt, limit, ...VIEW })
+    const out: PublishedCheckpoint[] = []
+    try {
+      // nextv may return fewer rows than asked (LevelDB fills it up to a byte budget).
+      while (out.length < limit) {
+        const rows = await it.nextv(limit - out.length)
+        if (rows.length === 0) break
+        for (const [key, value] of rows) out.push(published(decodeCheckpointRecord(sizeFromCheckpointKey(key), value)))
+      }
+      return out
+    } finally {
+      await it.close()
+    }
+  }
+
+  /**
    * C2SP hash tile L/N (width 256 = full, else `.p/W`). Served for any width that exists at the latest
    * checkpoint's size or below; NOT_FOUND beyond it.
    */
@@ -310,49 +338,60 @@ export class Log {
   }
 
   /**
-   * Mirror only: appends the origin's next entries with the origin's signed checkpoint for the size
-   * they reach. Stored (in one atomic write) only if the checkpoint verifies under the origin's key,
-   * its size is exactly the mirror's size plus the entries, the recomputed root equals its root, and
-   * its seal (if given) verifies over that root. Otherwise nothing changes: UNKNOWN_ORIGIN /
-   * BAD_SIGNATURE / MALFORMED (checkpoint), CONFLICT (size), BAD_PROOF (root), TOO_LARGE (entry).
+   * Mirror only: appends the origin's next entries with the origin's signed checkpoints for sizes they
+   * reach, in size order, the last one exactly at the mirror's size plus the entries. Stored in one
+   * atomic write only if every checkpoint verifies under the origin's key, the root recomputed at each
+   * size equals its root, and each seal (if given) verifies over that root. Otherwise nothing changes:
+   * UNKNOWN_ORIGIN / BAD_SIGNATURE / MALFORMED (checkpoint), CONFLICT (sizes), BAD_PROOF (root),
+   * TOO_LARGE (entry). Resolves with the last checkpoint.
    */
-  async appendVerified (entries: readonly Uint8Array[], checkpointNote: string | Uint8Array, seal?: Uint8Array | ReceiptSeal): Promise<PublishedCheckpoint> {
+  async appendVerified (entries: readonly Uint8Array[], checkpoints: readonly MirroredCheckpoint[]): Promise<PublishedCheckpoint> {
     const mirroring = this.#mirroring
     if (mirroring === undefined) throw new ScittError('UNSUPPORTED', 'appendVerified is for mirrors')
-    if (!Array.isArray(entries)) throw new TypeError('entries must be an array')
+    if (!Array.isArray(entries) || !Array.isArray(checkpoints)) throw new TypeError('entries and checkpoints must be arrays')
+    if (checkpoints.length === 0) throw new TypeError('at least one checkpoint is needed')
     const leaves: Leaf[] = entries.map((entry) => {
       if (!(entry instanceof Uint8Array)) throw new TypeError('entries must be Uint8Arrays')
       if (entry.length > MAX_ENTRY_SIZE) throw new ScittError('TOO_LARGE', `entry of ${entry.length} bytes exceeds ${MAX_ENTRY_SIZE}`)
       return { entry: copyBytes(entry), leafHash: leafHash(entry) }
     })
-    const { checkpoint, note } = openCheckpoint(checkpointNote, mirroring.verifier)
-    const sealed = seal === undefined ? undefined : seal instanceof Uint8Array ? decodeSeal(seal) : seal
+    const opened = checkpoints.map(({ note, seal }) => ({
+      ...openCheckpoint(note, mirroring.verifier),
+      seal: seal === undefined ? undefined : seal instanceof Uint8Array ? decodeSeal(seal) : seal,
+    }))
     return this.#exclusive(async () => {
       if (this.#closed) throw new ScittError('INTERNAL', 'the log is closed')
       if (this.#broken !== undefined) await this.#recover()
-      const size = this.#edge.size
-      if (checkpoint.size !== size + leaves.length) {
-        throw new ScittError('CONFLICT', `checkpoint of size ${checkpoint.size} does not follow the mirror's size ${size} with ${leaves.length} entries`, {
-          details: { size },
+      const base = this.#edge.size
+      if (opened.at(-1)!.checkpoint.size !== base + leaves.length) {
+        throw new ScittError('CONFLICT', `checkpoint of size ${opened.at(-1)!.checkpoint.size} does not follow the mirror's size ${base} with ${leaves.length} entries`, {
+          details: { size: base },
         })
       }
-      const { edge, puts } = this.#edge.extend(leaves)
-      const rootHash = edge.range.root()
-      if (!equalBytes(rootHash, checkpoint.rootHash)) {
-        throw new ScittError('BAD_PROOF', `the entries do not reproduce the root of ${this.origin} at size ${checkpoint.size}`, {
-          details: { size: checkpoint.size, expected: toHex(checkpoint.rootHash), computed: toHex(rootHash) },
-        })
+      let edge = this.#edge
+      const puts = new Map<string, Put>()
+      const records: CheckpointRecord[] = []
+      for (const { checkpoint, note, seal } of opened) {
+        if (checkpoint.size <= edge.size) throw new ScittError('CONFLICT', `checkpoint sizes must increase from the mirror's size ${base}`, { details: { size: base } })
+        const next = edge.extend(leaves.slice(edge.size - base, checkpoint.size - base))
+        edge = next.edge
+        const rootHash = edge.range.root()
+        if (!equalBytes(rootHash, checkpoint.rootHash)) {
+          throw new ScittError('BAD_PROOF', `the entries do not reproduce the root of ${this.origin} at size ${checkpoint.size}`, {
+            details: { size: checkpoint.size, expected: toHex(checkpoint.rootHash), computed: toHex(rootHash) },
+          })
+        }
+        if (seal !== undefined && mirroring.receiptVerifier !== undefined &&
+          !mirroring.receiptVerifier.verify(sigStructure(seal.protectedBytes, rootHash), seal.signature)) {
+          throw new ScittError('BAD_SIGNATURE', `the receipt seal does not verify over the root of size ${checkpoint.size}`)
+        }
+        for (const put of next.puts) puts.set(latin1(put.key), put) // a later write of a partial tile replaces the earlier
+        records.push({ size: checkpoint.size, rootHash, note: formatNote(note), seal: seal === undefined ? new Uint8Array(0) : encodeSeal(seal) })
       }
-      if (sealed !== undefined && mirroring.receiptVerifier !== undefined &&
-        !mirroring.receiptVerifier.verify(sigStructure(sealed.protectedBytes, rootHash), sealed.signature)) {
-        throw new ScittError('BAD_SIGNATURE', `the receipt seal does not verify over the root of size ${checkpoint.size}`)
-      }
-      puts.push(...await this.#newIds(leaves, size))
-      const record: CheckpointRecord = { size: checkpoint.size, rootHash, note: formatNote(note), seal: sealed === undefined ? new Uint8Array(0) : encodeSeal(sealed) }
-      puts.push(checkpointPut(record))
-      await this.#write(puts)
-      this.#advance(edge, puts)
-      this.#publish(record)
+      const writes = [...puts.values(), ...await this.#newIds(leaves, base), ...records.map(checkpointPut)]
+      await this.#write(writes)
+      this.#advance(edge, writes)
+      for (const record of records) this.#publish(record)
       return this.#latest!
     })
   }
@@ -537,6 +576,10 @@ export class Log {
 
 function checkpointPut (record: CheckpointRecord): Put {
   return { key: checkpointKey(record.size), value: encodeCheckpointRecord(record) }
+}
+
+function latin1 (key: Uint8Array): string {
+  return String.fromCharCode(...key)
 }
 
 function published (record: CheckpointRecord): PublishedCheckpoint {

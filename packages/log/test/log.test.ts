@@ -48,6 +48,18 @@ for (const backend of [memoryBackend(), levelBackend()] as Backend[]) {
       await log.close()
     })
 
+    it('lists every checkpoint above a size, in order, however many the database returns per read', async () => {
+      const log = await Log.open(logOptions(db, record, { batchSize: 1 }))
+      for (let i = 0; i < 300; i++) await log.add(entryOf(`listed ${i}`)) // one checkpoint per entry: ~100 KiB of records
+      const all = await log.checkpointsAfter(0, 1000)
+      assert.deepEqual(all.map((cp) => cp.size), Array.from({ length: 300 }, (_, i) => i + 1))
+      for (const cp of all.slice(0, 5)) assert.equal(cp.note, (await log.checkpointAt(cp.size)).note)
+      assert.deepEqual((await log.checkpointsAfter(100, 250)).map((cp) => cp.size), Array.from({ length: 200 }, (_, i) => i + 101))
+      assert.deepEqual((await log.checkpointsAfter(7, 3)).map((cp) => cp.size), [8, 9, 10])
+      assert.deepEqual(await log.checkpointsAfter(300, 10), [])
+      await log.close()
+    })
+
     it('acknowledges after the checkpoint is persisted, and serves it', async () => {
       const log = await Log.open(logOptions(db, record))
       const seen: PublishedCheckpoint[] = []

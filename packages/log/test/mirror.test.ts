@@ -43,7 +43,7 @@ describe('Log as a mirror', function () {
     await code(m.add(entryOf('x'))).then((c) => assert.equal(c, 'UNSUPPORTED'))
     let size = 0
     for (const cp of checkpoints) {
-      const stored = await m.appendVerified(entries.slice(size, cp.size), cp.note, cp.seal)
+      const stored = await m.appendVerified(entries.slice(size, cp.size), [{ note: cp.note, seal: cp.seal }])
       assert.equal(stored.size, cp.size)
       assert.ok(equalBytes(stored.rootHash, cp.rootHash))
       size = cp.size
@@ -67,16 +67,44 @@ describe('Log as a mirror', function () {
     assert.equal(restarted.latestCheckpoint()!.size, 300, 'a mirror resumes too')
   })
 
+  it('stores many checkpoints in one write, each root checked at its own size', async () => {
+    const m = await mirror()
+    const some = checkpoints.slice(0, 4)
+    const last = some.at(-1)!
+    const stored = await m.appendVerified(entries.slice(0, last.size), some.map((cp) => ({ note: cp.note, seal: cp.seal })))
+    assert.equal(stored.size, last.size)
+    for (const cp of some) assert.equal((await m.checkpointAt(cp.size)).note, cp.note)
+    assert.deepEqual((await m.checkpointsAfter(0, 10)).map((cp) => cp.size), some.map((cp) => cp.size))
+    assert.deepEqual((await m.checkpointsAfter(some[0]!.size, 2)).map((cp) => cp.note), some.slice(1, 3).map((cp) => cp.note))
+    assert.deepEqual(await m.checkpointsAfter(last.size, 10), [])
+    for (const index of [0, some[0]!.size, last.size - 1]) assert.deepEqual(await m.receipt(index), await origin.receipt(index), 'receipts at the first covering checkpoint, as the origin mints them')
+    assert.deepEqual((await m.fsck({ receiptVerifier })).errors, [])
+  })
+
+  it('rejects a batch when any intermediate root or size is wrong, and stores nothing of it', async () => {
+    const m = await mirror()
+    const [a, b, c] = [checkpoints[0]!, checkpoints[1]!, checkpoints[2]!]
+    const tampered = entries.slice(0, c.size)
+    tampered[a.size] = entryOf('forged') // inside b's range: b's root cannot match, c's cannot either
+    assert.equal(await code(m.appendVerified(tampered, [a, b, c].map((cp) => ({ note: cp.note, seal: cp.seal })))), 'BAD_PROOF')
+    assert.equal(await code(m.appendVerified(entries.slice(0, c.size), [b, a, c].map((cp) => ({ note: cp.note, seal: cp.seal })))), 'CONFLICT')
+    assert.equal(await code(m.appendVerified(entries.slice(0, c.size), [a, a, c].map((cp) => ({ note: cp.note, seal: cp.seal })))), 'CONFLICT')
+    const badSeal = { ...b.seal!, signature: receiptSigner.sign(utf8('something else')) }
+    assert.equal(await code(m.appendVerified(entries.slice(0, c.size), [{ note: a.note, seal: a.seal }, { note: b.note, seal: badSeal }, { note: c.note, seal: c.seal }])), 'BAD_SIGNATURE')
+    assert.equal(m.latestCheckpoint(), undefined)
+    assert.equal((await m.fsck()).size, 0)
+  })
+
   it('rejects entries that do not reproduce the root, and stores nothing', async () => {
     const m = await mirror()
     const cp = checkpoints[0]!
     const tampered = entries.slice(0, cp.size)
     tampered[3] = entryOf('forged')
-    assert.equal(await code(m.appendVerified(tampered, cp.note, cp.seal)), 'BAD_PROOF')
-    assert.equal(await code(m.appendVerified(entries.slice(0, cp.size - 1), cp.note, cp.seal)), 'CONFLICT')
+    assert.equal(await code(m.appendVerified(tampered, [{ note: cp.note, seal: cp.seal }])), 'BAD_PROOF')
+    assert.equal(await code(m.appendVerified(entries.slice(0, cp.size - 1), [{ note: cp.note, seal: cp.seal }])), 'CONFLICT')
     assert.equal(m.latestCheckpoint(), undefined)
     assert.equal((await m.fsck()).size, 0)
-    await m.appendVerified(entries.slice(0, cp.size), cp.note, cp.seal)
+    await m.appendVerified(entries.slice(0, cp.size), [{ note: cp.note, seal: cp.seal }])
     assert.equal(m.latestCheckpoint()!.size, cp.size)
   })
 
@@ -86,16 +114,16 @@ describe('Log as a mirror', function () {
     const slice = entries.slice(0, cp.size)
     const impostor = ed25519NoteSigner(ORIGIN, sha256Digest(utf8('not the origin key')), nodeSignatures)
     const forged = formatNote(signCheckpoint({ origin: ORIGIN, size: cp.size, rootHash: cp.rootHash, extensions: [] }, impostor))
-    assert.equal(await code(m.appendVerified(slice, forged, cp.seal)), 'BAD_SIGNATURE')
+    assert.equal(await code(m.appendVerified(slice, [{ note: forged, seal: cp.seal }])), 'BAD_SIGNATURE')
     const other = ed25519NoteSigner('other.example/log', sha256Digest(utf8('other')), nodeSignatures)
     const foreign = formatNote(signCheckpoint({ origin: 'other.example/log', size: cp.size, rootHash: cp.rootHash, extensions: [] }, other))
-    assert.equal(await code(m.appendVerified(slice, foreign, cp.seal)), 'UNKNOWN_ORIGIN')
+    assert.equal(await code(m.appendVerified(slice, [{ note: foreign, seal: cp.seal }])), 'UNKNOWN_ORIGIN')
     const badSeal = { ...cp.seal!, signature: receiptSigner.sign(utf8('something else')) }
-    assert.equal(await code(m.appendVerified(slice, cp.note, badSeal)), 'BAD_SIGNATURE')
-    assert.equal(await code(m.appendVerified(slice, cp.note.replace(/\n\n.*$/s, '\n'), cp.seal)), 'MALFORMED')
+    assert.equal(await code(m.appendVerified(slice, [{ note: cp.note, seal: badSeal }])), 'BAD_SIGNATURE')
+    assert.equal(await code(m.appendVerified(slice, [{ note: cp.note.replace(/\n\n.*$/s, '\n'), seal: cp.seal }])), 'MALFORMED')
     assert.equal(m.latestCheckpoint(), undefined)
     // A checkpoint without a seal is stored; receipts then cannot be minted.
-    await m.appendVerified(slice, cp.note)
+    await m.appendVerified(slice, [{ note: cp.note }])
     assert.equal(await code(m.receipt(0)), 'NOT_FOUND')
   })
 
@@ -104,7 +132,7 @@ describe('Log as a mirror', function () {
     const dup = [entryOf('a'), entryOf('b'), entryOf('a')]
     const rootHash = mth(dup.map(oracleLeafHash))
     const note = formatNote(signCheckpoint({ origin: 'twice.example/log', size: 3, rootHash, extensions: [] }, twiceSigner))
-    await other.appendVerified(dup, note)
+    await other.appendVerified(dup, [{ note }])
     assert.equal(await other.indexOf(entryId(entryOf('a'))), 0)
     assert.deepEqual((await other.fsck()).errors, [])
   })

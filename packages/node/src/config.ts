@@ -90,8 +90,12 @@ export interface FederationConfig {
   heartbeatMs: number
   /** Re-announce period of the node's descriptor. */
   announceMs: number
-  /** Timeout of one peer request (add-checkpoint, consistency proof, head). */
+  /** Timeout of one peer request (add-checkpoint, consistency proof, head, log data). */
   timeoutMs: number
+  /** Origins whose logs this node mirrors (each a `log` of the trust policy; needs the "mirror" role). */
+  mirror: string[]
+  /** Mirrored origins whose entries are also registered into this node's own log when its registration policy accepts them. */
+  crossRegister: string[]
 }
 
 export interface NodeConfig {
@@ -278,7 +282,7 @@ function multiaddrs (f: Fields, name: string, fallback: string[]): string[] {
 }
 
 /** The federation section; undefined when it has no name (and then it must not have listen addresses). */
-function federation (f: Fields, baseDir: string): FederationConfig | undefined {
+function federation (f: Fields, baseDir: string, ownOrigin: string): FederationConfig | undefined {
   const name = f.optionalString('name')
   const listenValue = f.get('listen')
   if (name === undefined) {
@@ -302,9 +306,21 @@ function federation (f: Fields, baseDir: string): FederationConfig | undefined {
   const heartbeatMs = f.integer('heartbeatMs', 10, 60_000, 1000)
   const announceMs = f.integer('announceMs', 100, 3_600_000, 10_000)
   const timeoutMs = f.integer('timeoutMs', 100, 120_000, 5000)
+  const mirror = f.strings('mirror', [])
+  const crossRegister = f.strings('crossRegister', [])
   f.done()
   if (name === undefined) return undefined
-  return { name, listen, bootstrap, trustPolicy, trust: trustPolicyAt(trustPolicy), roles: roles as FederationRole[], heartbeatMs, announceMs, timeoutMs }
+  const trust = trustPolicyAt(trustPolicy)
+  for (const [i, origin] of mirror.entries()) {
+    if (origin === ownOrigin) throw new ConfigError(`${f.at('mirror')}[${i}]`, 'a node does not mirror its own log')
+    if (!trust.knows(origin)) throw new ConfigError(`${f.at('mirror')}[${i}]`, `expected an origin with a "log" line in the trust policy, got ${describe(origin)}`)
+  }
+  if (new Set(mirror).size !== mirror.length) throw new ConfigError(f.at('mirror'), 'expected each origin at most once')
+  if (mirror.length > 0 && !roles.includes('mirror')) throw new ConfigError(f.at('roles'), 'expected "mirror" among the roles when federation.mirror lists origins')
+  for (const [i, origin] of crossRegister.entries()) {
+    if (!mirror.includes(origin)) throw new ConfigError(`${f.at('crossRegister')}[${i}]`, `expected an origin listed in federation.mirror, got ${describe(origin)}`)
+  }
+  return { name, listen, bootstrap, trustPolicy, trust, roles: roles as FederationRole[], heartbeatMs, announceMs, timeoutMs, mirror, crossRegister: [...new Set(crossRegister)] }
 }
 
 /** Reads and parses the trust policy file (ConfigError naming federation.trustPolicy). */
@@ -332,7 +348,7 @@ export function parseConfig (value: Json, baseDir: string): NodeConfig {
   const keys = root.object('keys')
   const http = root.object('http')
   const log = root.object('log')
-  const fed = federation(root.object('federation'), baseDir)
+  const fed = federation(root.object('federation'), baseDir, origin)
   const witnessRole = fed?.roles.includes('witness') === true
   const config: NodeConfig = {
     origin,

@@ -5,29 +5,35 @@
  *
  * Start: keys and policies are checked before anything opens; the log opens; the HTTP server listens
  * (readyz 503 until the end of start-up); the federation joins its network (it announces the HTTP URL);
- * then the node is ready.
+ * the mirrors (and cross-registrations) start; then the node is ready.
  *
  * Stop: stop accepting (readyz 503, new registrations 503, the listener closes), wait for requests in
- * flight and drain pending registrations, leave the federation, integrate what is queued (the log
- * publishes a last checkpoint), then close the verify workers and the database.
+ * flight and drain pending registrations, stop the cross-registrations and mirrors, leave the
+ * federation, integrate what is queued (the log publishes a last checkpoint), then close the verify
+ * workers and the database.
  *
  * Storage: the log owns the root keyspace of the node's LevelDB under one-byte prefixes ('s', 'c',
- * 't', 'e', 'i'); the federation (witness state, evidence) lives in the sublevel `federation`, whose
- * keys start with '!' (0x21) and so never fall in a range the log or its fsck reads.
+ * 't', 'e', 'i'); the federation (witness state, evidence, mirror receipt keys, cross-registration
+ * cursors) lives in the sublevel `federation` and each mirrored log in the sublevel `m-<hex(SHA-256(
+ * origin))>`: sublevel keys start with '!' (0x21) and so never fall in a range the log or its fsck reads.
  */
 import './p2p/polyfill.js'
 import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { Level } from 'level'
 import {
-  cosignatureSignerFromSkey, ed25519NoteVerifier, encodeCoseKey, noteSignerFromSkey, parseSkey, receiptProtectedHeader, type NoteSigner,
+  cosignatureSignerFromSkey, ed25519NoteVerifier, equalBytes, encodeCoseKey, noteSignerFromSkey, parseSkey, receiptProtectedHeader, type NoteSigner,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log, type LogDatabase } from '@scitt/log'
 import type { FederationConfig, NodeConfig } from './config.js'
 import { Federation } from './federation/federation.js'
+import { CrossRegistration } from './mirror/cross-registration.js'
+import { MirrorMetrics } from './mirror/metrics.js'
+import { Mirrors, originHash } from './mirror/mirrors.js'
 import { FederationMetrics } from './federation/metrics.js'
 import { createHttpServer, type HttpServer } from './http/server.js'
+import type { HeldLog } from './http/services.js'
 import { loadPeerSeed, loadReceiptKey, loadSkey, witnessKeyName, witnessVkeyFromSkey, type ReceiptKey } from './keys.js'
 import { silentLogger, type Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
@@ -74,12 +80,15 @@ export class ScittNode {
   readonly metrics: NodeMetrics
   readonly receiptKey: ReceiptKey
   #federation: Federation | undefined
+  #mirrors: Mirrors | undefined
+  readonly #crossRegistrations: CrossRegistration[] = []
   readonly #db: Level<Uint8Array, Uint8Array>
   readonly #pool: VerifyPool
   readonly #registrar: Registrar
   readonly #http: HttpServer
   readonly #logger: Logger
   readonly #stopTimeoutMs: number
+  readonly #ownHash: string
   #ready = false
   #stopping: Promise<void> | undefined
 
@@ -95,6 +104,7 @@ export class ScittNode {
     this.metrics = parts.metrics
     this.#logger = parts.logger
     this.#stopTimeoutMs = parts.stopTimeoutMs
+    this.#ownHash = originHash(parts.config.origin)
     this.#registrar = new Registrar(parts.log, parts.metrics, parts.logger, parts.config.limits.registrationWaitMs)
     const { rateLimit } = parts.config.limits
     this.#http = createHttpServer({
@@ -109,7 +119,30 @@ export class ScittNode {
       isReady: () => this.#ready && this.#stopping === undefined,
       isStopping: () => this.#stopping !== undefined,
       federation: () => this.#federation,
+      heldLogs: () => this.#heldLogs(),
+      mirrors: () => this.#mirrors,
     })
+  }
+
+  /** The node's own log, then its mirrors (HTTP answers from all of them). */
+  #heldLogs (): HeldLog[] {
+    const own: HeldLog = {
+      origin: this.config.origin,
+      hash: this.#ownHash,
+      log: this.log,
+      checkpointNote: () => this.#federation?.cosignedCheckpoint() ?? this.log.latestCheckpoint()?.note,
+    }
+    const heads = this.#federation?.heads
+    return [own, ...(this.#mirrors?.all() ?? []).map((m): HeldLog => ({
+      origin: m.origin,
+      hash: originHash(m.origin),
+      log: m.log,
+      checkpointNote: () => {
+        const latest = m.log.latestCheckpoint()
+        const head = heads?.latest(m.origin)
+        return head !== undefined && latest !== undefined && head.size === latest.size && equalBytes(head.rootHash, latest.rootHash) ? head.note : latest?.note
+      },
+    }))]
   }
 
   /** Loads the keys, opens the log, starts the workers and listens. Errors leave nothing running. */
@@ -150,8 +183,11 @@ export class ScittNode {
         if (federationKeys !== undefined) {
           const logPublicKey = nodeSignatures.signer('Ed25519', parseSkey(logSkey, nodeSignatures).seed).publicKey
           node.#federation = await node.#startFederation(federationKeys, logSigner, ed25519NoteVerifier(config.origin, logPublicKey, nodeSignatures))
+          node.#mirrors = await node.#startMirrors(node.#federation, federationKeys.config)
         }
       } catch (err) {
+        await node.#mirrors?.stop()
+        await node.#federation?.stop()
         await new Promise<void>((resolve) => node.#http.server.close(() => resolve()))
         node.#http.server.closeAllConnections()
         throw err
@@ -198,12 +234,40 @@ export class ScittNode {
       httpUrl: this.config.http.publicUrl ?? this.url,
       ...(this.config.sector === undefined ? {} : { sector: this.config.sector }),
       roles: fed.roles,
+      mirrors: fed.mirror,
+      heldLog: (origin) => this.#mirrors?.get(origin)?.log,
       logger: this.#logger,
       metrics: new FederationMetrics(this.metrics.registry),
       heartbeatMs: fed.heartbeatMs,
       announceMs: fed.announceMs,
       timeoutMs: fed.timeoutMs,
     })
+  }
+
+  async #startMirrors (federation: Federation, fed: FederationConfig): Promise<Mirrors> {
+    const metrics = new MirrorMetrics(this.metrics.registry)
+    const store = this.#db.sublevel<string, Uint8Array>('federation', { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as FederationDb
+    const mirrors = await Mirrors.start({
+      origins: fed.mirror,
+      federation,
+      trust: fed.trust,
+      database: (name) => this.#db.sublevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as LogDatabase,
+      store,
+      logger: this.#logger,
+      metrics,
+      timeoutMs: fed.timeoutMs,
+    })
+    mirrors.onOpen((mirror) => {
+      if (!fed.crossRegister.includes(mirror.origin)) return
+      void CrossRegistration.start({ mirror, pool: this.#pool, registrar: this.#registrar, store, logger: this.#logger, metrics })
+        .then((c) => { this.#crossRegistrations.push(c) }, (err: unknown) => { this.#logger.error({ origin: mirror.origin, err: (err as Error).message }, 'cross-registration did not start') })
+    })
+    return mirrors
+  }
+
+  /** The mirrors (undefined without a federation section). */
+  get mirrors (): Mirrors | undefined {
+    return this.#mirrors
   }
 
   /** The federation service (undefined without a federation section). */
@@ -235,6 +299,8 @@ export class ScittNode {
     clearTimeout(timer)
     server.closeAllConnections()
     await closed
+    await Promise.all(this.#crossRegistrations.map(async (c) => c.stop()))
+    await this.#mirrors?.stop()
     await this.#federation?.stop()
     await this.log.close() // integrates anything queued and publishes its checkpoint
     await this.#registrar.drain()

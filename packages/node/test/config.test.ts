@@ -96,6 +96,31 @@ describe('config', () => {
     }
   })
 
+  it('checks federation.mirror and federation.crossRegister against the trust policy and the roles', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scitt-config-'))
+    try {
+      const vkey = initNode({ dir: join(dir, 'n'), origin: 'example.com/other' }).logVkey
+      const own = initNode({ dir: join(dir, 'o'), origin: 'example.com/log' }).logVkey
+      writeFileSync(join(dir, 'trust.policy'), `log ${vkey}\nlog ${own}\nquorum none\n`)
+      const fed = (extra: Record<string, unknown>): Record<string, unknown> => ({ ...base, federation: { name: 'n', trustPolicy: 'trust.policy', roles: ['mirror'], ...extra } })
+      const config = parseConfig(fed({ mirror: ['example.com/other'], crossRegister: ['example.com/other'] }), dir)
+      assert.deepEqual([config.federation?.mirror, config.federation?.crossRegister], [['example.com/other'], ['example.com/other']])
+      assert.deepEqual(parseConfig(fed({}), dir).federation?.mirror, [])
+      for (const [extra, field, message] of [
+        [{ mirror: ['example.com/unknown'] }, 'federation.mirror[0]', /"log" line in the trust policy/],
+        [{ mirror: ['example.com/log'] }, 'federation.mirror[0]', /own log/],
+        [{ mirror: ['example.com/other', 'example.com/other'] }, 'federation.mirror', /at most once/],
+        [{ mirror: ['example.com/other'], roles: ['witness'] }, 'federation.roles', /"mirror" among the roles/],
+        [{ crossRegister: ['example.com/other'] }, 'federation.crossRegister[0]', /listed in federation.mirror/],
+        [{ mirror: 'example.com/other' }, 'federation.mirror', /array/],
+      ] as Array<[Record<string, unknown>, string, RegExp]>) {
+        assert.throws(() => parseConfig(fed(extra), dir), (err: unknown) => err instanceof ConfigError && err.field === field && message.test(err.message), field)
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('rejects an issuer key that is not a public key, naming the field', () => {
     const config = parseConfig({ ...base, registration: { issuers: [{ iss: 'x', keys: [{ jwk: { kty: 'OKP', crv: 'Ed25519', x: 'AAAA' } }] }] } }, '/tmp')
     assert.throws(() => new RegistrationPolicy(config.registration), (err: unknown) => err instanceof ConfigError && err.field === 'registration.issuers[0].keys[0]')

@@ -78,6 +78,12 @@ export interface StartFederatedOptions {
   peerSeed?: Uint8Array
   heartbeatMs?: number
   announceMs?: number
+  /** Default ["witness"] (plus "mirror" when `mirror` is given). */
+  roles?: string[]
+  /** Origins to mirror (federation.mirror). */
+  mirror?: string[]
+  /** Mirrored origins to cross-register (federation.crossRegister). */
+  crossRegister?: string[]
 }
 
 /**
@@ -101,10 +107,12 @@ export async function startFederated (keys: NodeKeys, o: StartFederatedOptions):
     listen: ['/ip4/127.0.0.1/tcp/0'],
     bootstrap: o.bootstrap,
     trustPolicy: `policy${suffix}.txt`,
-    roles: ['witness'],
+    roles: o.roles ?? (o.mirror === undefined ? ['witness'] : ['witness', 'mirror']),
     heartbeatMs: o.heartbeatMs ?? 200,
     announceMs: o.announceMs ?? 500,
     timeoutMs: 3000,
+    ...(o.mirror === undefined ? {} : { mirror: o.mirror }),
+    ...(o.crossRegister === undefined ? {} : { crossRegister: o.crossRegister }),
   }
   const configFile = join(keys.dir, `config${suffix}.json`)
   writeFileSync(configFile, JSON.stringify(raw))

@@ -10,6 +10,7 @@
  *   receipt-key <base64url COSE_Key>   (optional)
  *   http <URL>                  (optional)
  *   sector <name>               (optional)
+ *   mirror <origin>             (0..64 lines: the other logs it mirrors)
  *   roles <role>[,<role>...]    (may be empty)
  *   time <POSIX seconds>
  */
@@ -26,6 +27,8 @@ export interface Descriptor {
   receiptKey?: string
   http?: string
   sector?: string
+  /** Other origins whose logs this node mirrors (and serves over the log-data protocol). */
+  mirrors?: string[]
   roles: string[]
   time: number
 }
@@ -33,6 +36,7 @@ export interface Descriptor {
 const HEADER = 'scitt-announce/v1'
 const MAX_DESCRIPTOR = 16 * 1024
 const MAX_ADDRS = 16
+const MAX_MIRRORS = 64
 const TOKEN = /^[\x21-\x7e]{1,2048}$/
 
 export function formatDescriptorText (d: Descriptor): string {
@@ -41,6 +45,7 @@ export function formatDescriptorText (d: Descriptor): string {
   if (d.receiptKey !== undefined) lines.push(`receipt-key ${d.receiptKey}`)
   if (d.http !== undefined) lines.push(`http ${d.http}`)
   if (d.sector !== undefined) lines.push(`sector ${d.sector}`)
+  for (const origin of d.mirrors ?? []) lines.push(`mirror ${origin}`)
   lines.push(`roles ${d.roles.join(',')}`, `time ${d.time}`)
   return lines.map((l) => `${l}\n`).join('')
 }
@@ -87,6 +92,12 @@ export function parseDescriptorText (text: string): Descriptor {
   }
   const sector = take('sector', true)
   if (sector !== undefined) d.sector = sector
+  const mirrors: string[] = []
+  for (let m = take('mirror', true); m !== undefined; m = take('mirror', true)) {
+    if (mirrors.length === MAX_MIRRORS || !isValidKeyName(m)) throw malformed('descriptor: bad or too many mirror lines')
+    mirrors.push(m)
+  }
+  if (mirrors.length > 0) d.mirrors = mirrors
   const roles = take('roles')!
   d.roles = roles === '' ? [] : roles.split(',')
   if (d.roles.some((r) => !/^[a-z-]{1,32}$/.test(r)) || d.roles.length > 8) throw malformed('descriptor: bad roles')

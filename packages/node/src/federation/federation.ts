@@ -15,6 +15,7 @@ import {
 } from '@scitt/core'
 import type { Log, PublishedCheckpoint } from '@scitt/log'
 import type { Logger } from '../logger.js'
+import { MAX_LOG_DATA_ANSWER, MAX_LOG_DATA_REQUEST, serveLogData } from '../mirror/log-data.js'
 import { createNetwork, type Network } from '../p2p/network.js'
 import { handleRequests, request, type ExchangeLimits } from '../p2p/protocols.js'
 import type { FederationDb } from '../witness/store.js'
@@ -53,6 +54,10 @@ export interface FederationOptions {
   httpUrl?: string
   sector?: string
   roles: string[]
+  /** Other origins this node mirrors (announced in its descriptor). */
+  mirrors?: string[]
+  /** The log of another origin that this node holds (its mirrors), served over the log-data protocol. */
+  heldLog?: (origin: string) => Log | undefined
   logger: Logger
   metrics?: FederationMetrics
   /** Gossipsub heartbeat (ms). */
@@ -74,7 +79,7 @@ export class Federation {
   readonly evidence: EvidenceStore
   readonly witness: Witness | undefined
   readonly topics: { checkpoints: string, evidence: string, announce: string }
-  readonly protocols: { addCheckpoint: string, consistency: string, head: string }
+  readonly protocols: { addCheckpoint: string, consistency: string, head: string, logData: string }
   readonly #o: FederationOptions
   readonly #client: WitnessClient
   readonly #limits: ExchangeLimits
@@ -100,7 +105,7 @@ export class Federation {
     this.#now = o.now ?? Date.now
     const base = `/scitt/${o.name}`
     this.topics = { checkpoints: `${base}/checkpoints/1`, evidence: `${base}/evidence/1`, announce: `${base}/announce/1` }
-    this.protocols = { addCheckpoint: `${base}/add-checkpoint/1`, consistency: `${base}/consistency/1`, head: `${base}/head/1` }
+    this.protocols = { addCheckpoint: `${base}/add-checkpoint/1`, consistency: `${base}/consistency/1`, head: `${base}/head/1`, logData: `${base}/log-data/1` }
     this.#limits = { maxRequestBytes: MAX_ADD_CHECKPOINT_REQUEST_SIZE, maxResponseBytes: 64 * 1024, timeoutMs: o.timeoutMs ?? 5000 }
     this.#client = new WitnessClient((a, b) => o.log.consistencyProof(a, b))
     if (o.witnessSigner !== undefined) {
@@ -182,6 +187,8 @@ export class Federation {
     }, this.#limits)
     await handleRequests(this.network, this.protocols.consistency, async (body) => encodeConsistencyAnswer(await this.#serveConsistency(body)), { ...this.#limits, maxRequestBytes: 1024, maxResponseBytes: 8 * 1024 })
     await handleRequests(this.network, this.protocols.head, async (body) => this.#serveHead(body), { ...this.#limits, maxRequestBytes: 1024, maxResponseBytes: MAX_CHECKPOINT_MESSAGE })
+    await handleRequests(this.network, this.protocols.logData, async (body) => serveLogData(body, (origin) => (origin === this.origin ? this.#o.log : this.#o.heldLog?.(origin))),
+      { ...this.#limits, maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER })
     // A peer (re)subscribed: announce soon, once for a burst (n joining peers would otherwise cost n² announces).
     pubsub.addEventListener('subscription-change', () => {
       this.#announceSoon ??= setTimeout(() => { this.#announceSoon = undefined; void this.#announce() }, 100)
@@ -309,8 +316,26 @@ export class Federation {
       ...(this.#o.receiptKey === undefined ? {} : { receiptKey: toBase64Url(this.#o.receiptKey) }),
       ...(this.#o.httpUrl === undefined ? {} : { http: this.#o.httpUrl }),
       ...(this.#o.sector === undefined ? {} : { sector: this.#o.sector }),
+      ...(this.#o.mirrors === undefined || this.#o.mirrors.length === 0 ? {} : { mirrors: this.#o.mirrors }),
     }
     await this.#publish(this.topics.announce, new TextEncoder().encode(signDescriptor(d, this.#o.logSigner)))
+  }
+
+  /**
+   * The peers that may hold an origin's log: those announcing the origin itself first, then those
+   * announcing that they mirror it (each from a descriptor signed by a key the policy trusts).
+   */
+  peersFor (origin: string): string[] {
+    const own = [...(this.#descriptors.get(origin)?.keys() ?? [])]
+    const mirrors = [...this.#descriptors.values()].flatMap((m) => [...m.values()]).filter((d) => d.mirrors?.includes(origin) === true).map((d) => d.peer)
+    return [...new Set([...own, ...mirrors])].filter((p) => p !== this.peerId)
+  }
+
+  /** The latest trusted descriptor an origin announced (undefined when none arrived yet). */
+  descriptorOf (origin: string): Descriptor | undefined {
+    let latest: Descriptor | undefined
+    for (const d of this.#descriptors.get(origin)?.values() ?? []) if (latest === undefined || d.time > latest.time) latest = d
+    return latest
   }
 
   /** Learns a trusted descriptor's addresses and dials it, so that the federation's peers form a mesh. */
@@ -372,6 +397,7 @@ export class Federation {
       if (known !== undefined && known.time > d.time) return TopicValidatorResult.Ignore
       if (!byPeer.has(d.peer) && byPeer.size >= 16) return TopicValidatorResult.Ignore
       byPeer.set(d.peer, d)
+      this.#emit({ type: 'descriptor', descriptor: d })
       void this.#connect(d).then(async () => {
         if (d.witness !== undefined) this.#rewitness()
         if (known === undefined) await this.#catchUp(d)
@@ -576,6 +602,7 @@ export type FederationEvent =
   | { type: 'head', origin: string, size: number }
   | { type: 'quorum', size: number, note: string }
   | { type: 'evidence', id: string, evidence: Evidence }
+  | { type: 'descriptor', descriptor: Descriptor }
 
 /** Gossip verdicts from error codes (architecture.md "Errors"): unknown → Ignore, anything else → Reject. */
 function verdictFor (err: unknown): TopicValidatorResult {

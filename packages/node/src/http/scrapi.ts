@@ -2,22 +2,26 @@
  * SCRAPI (draft-ietf-scitt-scrapi, spec digest §2.2) plus our entry resources:
  *   POST /entries                      register: 201 + receipt, or 303 to /entries/{id} (a duplicate gets the first entry's)
  *   GET  /entries/{id}                 200 receipt, 202 + Retry-After while pending, 404 unknown
- *   GET  /entries/{id}/statement       the transparent statement (receipt in label 394)
+ *   GET  /entries/{id}/statement       the transparent statement (receipts in label 394)
  *   GET  /entries/{id}/proof           C2SP tlog-proof text
+ * The GETs answer from any log the node holds, its own first, then its mirrors (architecture.md "How
+ * data flows" 7): a mirrored entry's receipt is the origin's own, minted from the origin's seal; the
+ * transparent statement carries a receipt from every log holding the entry.
  *   GET  /.well-known/scitt-keys[/{kid}]  COSE_KeySet / COSE_Key (kid as base64url)
  * Registration order: rate limit, size limit, media type, then (on a verify worker) strict decoding,
  * registration policy and issuer signature, then the log. A rejected request changes no state.
  */
 import type { IncomingMessage } from 'node:http'
 import {
-  MEDIA_TYPE, ScittError, addReceipts, encodeCoseKey, encodeCoseKeySet, equalBytes, formatProofFile, fromBase64Url,
+  MEDIA_TYPE, ScittError, addReceipts, encodeCoseKey, encodeCoseKeySet, equalBytes, formatProofFile, fromBase64Url, isScittError,
+  parseCheckpoint, parseNote,
 } from '@scitt/core'
 import { titled } from '../registration/policy.js'
 import { readBody } from './body.js'
 import { sendProblem } from './problem.js'
 import { send } from './respond.js'
 import type { Context, Router } from './router.js'
-import type { HttpServices } from './services.js'
+import type { HeldLog, HttpServices } from './services.js'
 
 const STATEMENT_TYPES = new Set<string>([MEDIA_TYPE.cose, MEDIA_TYPE.scittStatement])
 const ENTRY_ID = /^[0-9a-f]{64}$/
@@ -37,10 +41,33 @@ function checkEntryId (id: string): string {
   return id
 }
 
-async function indexOrNotFound (services: HttpServices, id: string): Promise<number> {
-  const index = await services.log.indexOf(checkEntryId(id))
-  if (index === undefined) throw new ScittError('NOT_FOUND', services.registrar.isPending(id) ? `entry ${id} is not integrated yet` : `no entry ${id}`)
-  return index
+interface Holding {
+  held: HeldLog
+  index: number
+}
+
+/** The logs holding the entry, own first (`first`: stop at the first). NOT_FOUND when none does. */
+async function holdings (services: HttpServices, id: string, first: boolean): Promise<Holding[]> {
+  checkEntryId(id)
+  const found: Holding[] = []
+  for (const held of services.heldLogs()) {
+    const index = await held.log.indexOf(id)
+    if (index === undefined) continue
+    found.push({ held, index })
+    if (first) break
+  }
+  if (found.length === 0) throw new ScittError('NOT_FOUND', services.registrar.isPending(id) ? `entry ${id} is not integrated yet` : `no entry ${id}`)
+  return found
+}
+
+/** The receipt, or undefined for a mirrored checkpoint that came without the origin's seal. */
+async function receiptOf ({ held, index }: Holding): Promise<Uint8Array | undefined> {
+  try {
+    return await held.log.receipt(index)
+  } catch (err) {
+    if (isScittError(err, 'NOT_FOUND')) return undefined
+    throw err
+  }
 }
 
 export function scrapiRoutes (router: Router, services: HttpServices): void {
@@ -104,22 +131,28 @@ export function scrapiRoutes (router: Router, services: HttpServices): void {
     } else if (registrar.isPending(id)) {
       send(ctx.res, 202, '', { 'retry-after': retryAfter, location: entryLocation(services, ctx.req, id) })
     } else {
-      throw new ScittError('NOT_FOUND', `no entry ${id}`)
+      for (const holding of await holdings(services, id, false)) {
+        const receipt = await receiptOf(holding)
+        if (receipt === undefined) continue
+        send(ctx.res, 200, receipt, { 'content-type': MEDIA_TYPE.cose, location: entryLocation(services, ctx.req, id) })
+        return
+      }
+      throw new ScittError('NOT_FOUND', `no receipt for entry ${id} here yet`)
     }
   })
 
   router.add('GET', 'entry-statement', /^\/entries\/([^/]+)\/statement$/, async (ctx) => {
-    const index = await indexOrNotFound(services, ctx.params[0]!)
-    const [entry, receipt] = await Promise.all([log.entry(index), log.receipt(index)])
-    send(ctx.res, 200, addReceipts(entry, [receipt]), { 'content-type': MEDIA_TYPE.scittStatement })
+    const found = await holdings(services, ctx.params[0]!, false)
+    const [entry, ...receipts] = await Promise.all([found[0]!.held.log.entry(found[0]!.index), ...found.map(receiptOf)])
+    send(ctx.res, 200, addReceipts(entry!, receipts.filter((r) => r !== undefined)), { 'content-type': MEDIA_TYPE.scittStatement })
   })
 
   router.add('GET', 'entry-proof', /^\/entries\/([^/]+)\/proof$/, async (ctx) => {
-    const index = await indexOrNotFound(services, ctx.params[0]!)
-    const checkpoint = log.latestCheckpoint()!
-    // The witnessed note of that size when the federation has one, so the proof verifies against a policy quorum.
-    const note = services.federation()?.cosignedCheckpoint() ?? checkpoint.note
-    const proof = await log.inclusionProof(index, checkpoint.size)
+    const [{ held, index }] = await holdings(services, ctx.params[0]!, true) as [Holding]
+    // The latest checkpoint, with the witnesses' cosignatures when the federation has them, so that the
+    // proof verifies against a policy quorum.
+    const note = held.checkpointNote()!
+    const proof = await held.log.inclusionProof(index, parseCheckpoint(parseNote(note).text).size)
     send(ctx.res, 200, formatProofFile({ index, proof, checkpoint: note }), { 'content-type': 'text/plain; charset=utf-8' })
   })
 

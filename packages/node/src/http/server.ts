@@ -32,7 +32,12 @@ export function createHttpServer (services: HttpServices): HttpServer {
   if (services.config.federation !== undefined) {
     federationRoutes(router, {
       witness: services.config.federation.roles.includes('witness') ? () => services.federation()?.witness : undefined,
-      federation: services.federation,
+      federation: () => {
+        const federation = services.federation()
+        return federation === undefined
+          ? undefined
+          : { evidenceJson: () => federation.evidenceJson(), statusJson: () => ({ ...(federation.statusJson() as object), mirrors: services.mirrors()?.statusJson() ?? [] }) }
+      },
     })
   }
   const inFlight = new Set<Promise<void>>()

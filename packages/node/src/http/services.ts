@@ -4,10 +4,21 @@ import type { NodeConfig } from '../config.js'
 import type { Federation } from '../federation/federation.js'
 import type { ReceiptKey } from '../keys.js'
 import type { Logger } from '../logger.js'
+import type { Mirrors } from '../mirror/mirrors.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { RateLimiter } from '../rate-limit.js'
 import type { Registrar } from '../registration/registrar.js'
 import type { VerifyPool } from '../registration/verify-pool.js'
+
+/** A log the node serves: its own, or a mirror of another origin's. */
+export interface HeldLog {
+  origin: string
+  /** hex(SHA-256(origin)): its path prefix `/logs/<hex>/`. */
+  hash: string
+  log: Log
+  /** The latest checkpoint note, with the witnesses' cosignatures when the federation has gathered them. */
+  checkpointNote: () => string | undefined
+}
 
 export interface HttpServices {
   config: NodeConfig
@@ -23,4 +34,8 @@ export interface HttpServices {
   isStopping: () => boolean
   /** The federation service, once started (undefined without one). */
   federation: () => Federation | undefined
+  /** The logs the node holds, its own first. */
+  heldLogs: () => HeldLog[]
+  /** The mirrors, once started (undefined without a federation). */
+  mirrors: () => Mirrors | undefined
 }

@@ -1,34 +1,46 @@
 /**
- * C2SP tlog-tiles read API of the node's own log (spec digest §6.5):
- *   GET /checkpoint                     text/plain, not cacheable; with the witnesses' cosignatures
- *                                       gathered by the federation, when it has any
- *   GET /tile/<L>/<N>[.p/<W>]           hash tiles, application/octet-stream
- *   GET /tile/entries/<N>[.p/<W>]       entry bundles, application/octet-stream
+ * C2SP tlog-tiles read API (spec digest §6.5) of the node's own log, and of every log it holds (its
+ * own and its mirrors) under `/logs/<hex(SHA-256(origin))>`:
+ *   GET [/logs/<hex>]/checkpoint                 text/plain, not cacheable; with the witnesses'
+ *                                                cosignatures gathered by the federation, when it has any
+ *   GET [/logs/<hex>]/tile/<L>/<N>[.p/<W>]       hash tiles, application/octet-stream
+ *   GET [/logs/<hex>]/tile/entries/<N>[.p/<W>]   entry bundles, application/octet-stream
  * Full tiles never change: `Cache-Control: public, max-age=31536000, immutable`. Partial tiles are
  * cached briefly (a partial tile of one width never changes, but it is superseded as the tree grows).
  * Bodies are gzip-compressed when the client accepts it.
  */
-import { TILE_WIDTH, parseTilePath } from '@scitt/core'
+import { ScittError, TILE_WIDTH, parseTilePath } from '@scitt/core'
 import { sendMaybeGzip, send } from './respond.js'
-import type { Router } from './router.js'
-import type { HttpServices } from './services.js'
+import type { Context, Router } from './router.js'
+import type { HeldLog, HttpServices } from './services.js'
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 const PARTIAL = 'public, max-age=60'
 
 export function tileRoutes (router: Router, services: HttpServices): void {
-  const { log } = services
+  const own = (): HeldLog => services.heldLogs()[0]!
+  const held = (hash: string): HeldLog => {
+    const found = services.heldLogs().find((h) => h.hash === hash)
+    if (found === undefined) throw new ScittError('NOT_FOUND', 'no log with this origin hash here (see GET /federation for the logs this node holds)')
+    return found
+  }
+  router.add('GET', 'checkpoint', /^\/checkpoint$/, (ctx) => { sendCheckpoint(ctx, own()) })
+  router.add('GET', 'tile', /^\/(tile\/.+)$/, async (ctx) => { await sendTile(ctx, own(), ctx.params[0]!) })
+  router.add('GET', 'log-checkpoint', /^\/logs\/([0-9a-f]{64})\/checkpoint$/, (ctx) => { sendCheckpoint(ctx, held(ctx.params[0]!)) })
+  router.add('GET', 'log-tile', /^\/logs\/([0-9a-f]{64})\/(tile\/.+)$/, async (ctx) => { await sendTile(ctx, held(ctx.params[0]!), ctx.params[1]!) })
+}
 
-  router.add('GET', 'checkpoint', /^\/checkpoint$/, (ctx) => {
-    send(ctx.res, 200, services.federation()?.cosignedCheckpoint() ?? log.latestCheckpoint()!.note, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
-  })
+function sendCheckpoint (ctx: Context, held: HeldLog): void {
+  const note = held.checkpointNote()
+  if (note === undefined) throw new ScittError('NOT_FOUND', `no checkpoint of ${held.origin} yet`)
+  send(ctx.res, 200, note, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+}
 
-  router.add('GET', 'tile', /^\/(tile\/.+)$/, async (ctx) => {
-    const { kind, tile } = parseTilePath(ctx.params[0]!)
-    const body = kind === 'hash' ? await log.tile(tile) : await log.entryBundle(tile.index, tile.width)
-    await sendMaybeGzip(ctx.req, ctx.res, body, {
-      'content-type': 'application/octet-stream',
-      'cache-control': tile.width === TILE_WIDTH ? IMMUTABLE : PARTIAL,
-    })
+async function sendTile (ctx: Context, held: HeldLog, path: string): Promise<void> {
+  const { kind, tile } = parseTilePath(path)
+  const body = kind === 'hash' ? await held.log.tile(tile) : await held.log.entryBundle(tile.index, tile.width)
+  await sendMaybeGzip(ctx.req, ctx.res, body, {
+    'content-type': 'application/octet-stream',
+    'cache-control': tile.width === TILE_WIDTH ? IMMUTABLE : PARTIAL,
   })
 }

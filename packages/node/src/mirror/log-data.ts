@@ -1,0 +1,111 @@
+/**
+ * The log-data peer protocol (`/scitt/<federation>/log-data/1`): any node serves the logs it holds (its
+ * own and its mirrors) so that a mirror can fetch from the origin or from any other mirror. One request,
+ * one answer, both size-limited and strictly parsed:
+ * - request: `<origin>\n<resource>\n`, where resource is a C2SP tlog-tiles path (`tile/<L>/<N>[.p/<W>]`,
+ *   `tile/entries/<N>[.p/<W>]`) or `checkpoints/<size>`: the checkpoints the log stored above that size,
+ *   in size order (with their receipt seals), as many as fit MAX_CHECKPOINTS_ANSWER;
+ * - answer: `ok\n` ‖ body, or `error <code>: <reason>\n`. A checkpoints body is a sequence of
+ *   u32be(length) ‖ checkpoint message (federation/wire.ts).
+ * The data is not trusted because of who sent it: the mirror recomputes every root (Log.appendVerified).
+ */
+import {
+  ScittError, concatBytes, fromUtf8, isScittError, isValidKeyName, malformed, parseTilePath, utf8, MAX_ENTRY_SIZE, TILE_WIDTH,
+  type ParsedTilePath,
+} from '@scitt/core'
+import type { Log, PublishedCheckpoint } from '@scitt/log'
+import { decodeCheckpointMessage, encodeCheckpointMessage, type CheckpointMessage } from '../federation/wire.js'
+
+export const MAX_LOG_DATA_REQUEST = 1024
+/** Bytes of a full entry bundle of maximal entries, plus the status line. */
+export const MAX_LOG_DATA_ANSWER = TILE_WIDTH * (2 + MAX_ENTRY_SIZE) + 64
+/** A checkpoints answer stops adding checkpoints past this many bytes. */
+export const MAX_CHECKPOINTS_ANSWER = 2 * 1024 * 1024
+const MAX_CHECKPOINTS = 1024
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/
+
+export type LogDataResource = ParsedTilePath | { kind: 'checkpoints', size: number }
+
+export interface LogDataRequest {
+  origin: string
+  resource: LogDataResource
+}
+
+export function encodeLogDataRequest (origin: string, resource: string): Uint8Array {
+  return utf8(`${origin}\n${resource}\n`)
+}
+
+export function decodeLogDataRequest (bytes: Uint8Array): LogDataRequest {
+  if (bytes.length > MAX_LOG_DATA_REQUEST) throw new ScittError('TOO_LARGE', 'log-data request too large')
+  const lines = fromUtf8(bytes).split('\n')
+  if (lines.length !== 3 || lines[2] !== '' || !isValidKeyName(lines[0])) throw malformed('bad log-data request')
+  const resource = lines[1]!
+  if (resource.startsWith('checkpoints/')) {
+    const size = resource.slice('checkpoints/'.length)
+    if (!DECIMAL.test(size) || !Number.isSafeInteger(Number(size))) throw malformed('bad log-data request size')
+    return { origin: lines[0]!, resource: { kind: 'checkpoints', size: Number(size) } }
+  }
+  return { origin: lines[0]!, resource: parseTilePath(resource) }
+}
+
+/** Answers one request from the logs `find` gives by origin; failures become error answers. */
+export async function serveLogData (body: Uint8Array, find: (origin: string) => Log | undefined): Promise<Uint8Array> {
+  try {
+    const { origin, resource } = decodeLogDataRequest(body)
+    const log = find(origin)
+    if (log === undefined) throw new ScittError('NOT_FOUND', `no log of ${origin} here`)
+    switch (resource.kind) {
+      case 'hash': return ok(await log.tile(resource.tile))
+      case 'entries': return ok(await log.entryBundle(resource.tile.index, resource.tile.width))
+      case 'checkpoints': return ok(encodeCheckpointList(await log.checkpointsAfter(resource.size, MAX_CHECKPOINTS)))
+    }
+  } catch (err) {
+    const code = isScittError(err) ? err.code : 'INTERNAL'
+    const reason = isScittError(err) ? err.message : 'internal error'
+    return utf8(`error ${code}: ${reason.replace(/\n/g, ' ').slice(0, 200)}\n`)
+  }
+}
+
+function ok (body: Uint8Array): Uint8Array {
+  return concatBytes(utf8('ok\n'), body)
+}
+
+function encodeCheckpointList (checkpoints: readonly PublishedCheckpoint[]): Uint8Array {
+  const parts: Uint8Array[] = []
+  let bytes = 0
+  for (const cp of checkpoints) {
+    const message = encodeCheckpointMessage({ note: cp.note, seal: cp.seal })
+    if (parts.length > 0 && bytes + 4 + message.length > MAX_CHECKPOINTS_ANSWER) break
+    const length = new Uint8Array(4)
+    new DataView(length.buffer).setUint32(0, message.length)
+    parts.push(length, message)
+    bytes += 4 + message.length
+  }
+  return concatBytes(...parts)
+}
+
+/** The body of an `ok` answer; an `error` answer (a refusal, not bad data) becomes NOT_FOUND. */
+export function decodeLogDataAnswer (bytes: Uint8Array): Uint8Array {
+  if (bytes.length > MAX_LOG_DATA_ANSWER) throw new ScittError('TOO_LARGE', 'log-data answer too large')
+  if (bytes.length >= 3 && bytes[0] === 0x6f && bytes[1] === 0x6b && bytes[2] === 0x0a) return bytes.subarray(3)
+  const nl = bytes.indexOf(0x0a)
+  const line = nl < 0 || nl > 300 ? undefined : fromUtf8(bytes.subarray(0, nl))
+  const m = line === undefined ? null : /^error ([A-Z_]{1,32}): (.*)$/.exec(line)
+  if (m === null || nl !== bytes.length - 1) throw malformed('bad log-data answer')
+  throw new ScittError('NOT_FOUND', `peer refused: ${m[1]}: ${m[2]}`)
+}
+
+export function decodeCheckpointList (body: Uint8Array): CheckpointMessage[] {
+  if (body.length > MAX_CHECKPOINTS_ANSWER + 1024 * 1024 + 64) throw new ScittError('TOO_LARGE', 'checkpoint list too large')
+  const view = new DataView(body.buffer, body.byteOffset, body.length)
+  const out: CheckpointMessage[] = []
+  for (let at = 0; at < body.length;) {
+    if (out.length === MAX_CHECKPOINTS) throw malformed('checkpoint list too long')
+    if (at + 4 > body.length) throw malformed('checkpoint list truncated')
+    const length = view.getUint32(at)
+    if (length > body.length - at - 4) throw malformed('checkpoint list truncated')
+    out.push(decodeCheckpointMessage(body.subarray(at + 4, at + 4 + length)))
+    at += 4 + length
+  }
+  return out
+}

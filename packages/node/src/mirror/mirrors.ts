@@ -1,0 +1,163 @@
+/**
+ * The mirrors of a node: one Mirror per origin that `federation.mirror` lists, each a Log.openMirror in
+ * its own sublevel of the node's LevelDB (named after hex(SHA-256(origin)), as its HTTP prefix
+ * `/logs/<hex>/`). A mirror opens once the origin's receipt key is known (from the origin's trusted
+ * descriptor, then kept in the federation store), so that every stored seal is checked against it.
+ * Heads seen in the federation trigger catch-up; a timer retries what events missed; an origin with
+ * evidence of equivocation against it is no longer followed.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { decodeCoseKey, fromBase64Url, sha256Digest, toHex, utf8 } from '@scitt/core'
+import { nodeSignatures } from '@scitt/node-crypto'
+import { Log, type LogDatabase } from '@scitt/log'
+import type { Federation, FederationEvent } from '../federation/federation.js'
+import type { TrustPolicy } from '../federation/trust.js'
+import type { Logger } from '../logger.js'
+import { request } from '../p2p/protocols.js'
+import type { FederationDb } from '../witness/store.js'
+import { MAX_LOG_DATA_ANSWER, MAX_LOG_DATA_REQUEST, decodeLogDataAnswer, encodeLogDataRequest } from './log-data.js'
+import type { MirrorMetrics } from './metrics.js'
+import { Mirror, type MirrorSource } from './mirror.js'
+
+export interface MirrorsOptions {
+  /** The origins to mirror (each a `log` of the trust policy, not the node's own). */
+  origins: readonly string[]
+  federation: Federation
+  trust: TrustPolicy
+  /** The database of one mirrored log (a sublevel of the node's LevelDB). */
+  database: (name: string) => LogDatabase
+  /** Where receipt keys learned from descriptors are kept. */
+  store: FederationDb
+  logger: Logger
+  metrics?: MirrorMetrics
+  sync?: boolean
+  timeoutMs?: number
+  /** Period of the catch-up retry timer (ms, default 15 000). */
+  retryMs?: number
+}
+
+/** hex(SHA-256(origin)): the mirrored log's name in URLs and in the database. */
+export function originHash (origin: string): string {
+  return toHex(sha256Digest(utf8(origin)))
+}
+
+const RECEIPT_KEY = 'mirror-receipt-key!'
+
+export class Mirrors {
+  readonly #o: MirrorsOptions
+  readonly #mirrors = new Map<string, Mirror>()
+  readonly #opening = new Map<string, Promise<void>>()
+  readonly #source: MirrorSource
+  readonly #listeners: Array<(mirror: Mirror) => void> = []
+  #unsubscribe: (() => void) | undefined
+  #timer: ReturnType<typeof setInterval> | undefined
+  #stopped = false
+
+  private constructor (o: MirrorsOptions) {
+    this.#o = o
+    const { federation } = o
+    const limits = { maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER, timeoutMs: o.timeoutMs ?? 5000 }
+    this.#source = {
+      peers: (origin) => federation.peersFor(origin),
+      fetch: async (peer, origin, resource) => decodeLogDataAnswer(
+        await request(federation.network, peerIdFromString(peer), federation.protocols.logData, encodeLogDataRequest(origin, resource), limits)),
+    }
+  }
+
+  static async start (o: MirrorsOptions): Promise<Mirrors> {
+    const mirrors = new Mirrors(o)
+    mirrors.#unsubscribe = o.federation.on((event) => { mirrors.#onEvent(event) })
+    for (const origin of o.origins) {
+      const stored = await o.store.get(RECEIPT_KEY + origin)
+      const announced = o.federation.descriptorOf(origin)?.receiptKey
+      const key = stored ?? (announced === undefined ? undefined : fromBase64Url(announced))
+      if (key !== undefined) await mirrors.#open(origin, key)
+    }
+    mirrors.#timer = setInterval(() => { for (const m of mirrors.#mirrors.values()) m.sync() }, o.retryMs ?? 15_000)
+    mirrors.#timer.unref()
+    return mirrors
+  }
+
+  /** The mirror of an origin, once open. */
+  get (origin: string): Mirror | undefined {
+    return this.#mirrors.get(origin)
+  }
+
+  /** The mirror whose origin hashes to `hex` (see originHash). */
+  byHash (hex: string): Mirror | undefined {
+    for (const m of this.#mirrors.values()) if (originHash(m.origin) === hex) return m
+    return undefined
+  }
+
+  all (): Mirror[] {
+    return [...this.#mirrors.values()]
+  }
+
+  /** Calls `listener` for each mirror as it opens (now for those already open). */
+  onOpen (listener: (mirror: Mirror) => void): void {
+    this.#listeners.push(listener)
+    for (const m of this.#mirrors.values()) listener(m)
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    clearInterval(this.#timer)
+    this.#unsubscribe?.()
+    await Promise.allSettled(this.#opening.values())
+    await Promise.all([...this.#mirrors.values()].map(async (m) => { await m.stop(); await m.log.close() }))
+  }
+
+  statusJson (): unknown {
+    return this.#o.origins.map((origin) => {
+      const m = this.#mirrors.get(origin)
+      return m === undefined ? { origin, state: 'waiting for the origin\'s descriptor (its receipt key)' } : { ...(m.statusJson() as object), state: 'open', path: `/logs/${originHash(origin)}/` }
+    })
+  }
+
+  #onEvent (event: FederationEvent): void {
+    if (this.#stopped) return
+    if (event.type === 'head') {
+      this.#mirrors.get(event.origin)?.onHead(event.size)
+    } else if (event.type === 'descriptor') {
+      const { origin, receiptKey } = event.descriptor
+      if (!this.#o.origins.includes(origin) || receiptKey === undefined || this.#mirrors.has(origin) || this.#opening.has(origin)) return
+      const opening = (async () => {
+        const key = fromBase64Url(receiptKey)
+        await this.#o.store.put(RECEIPT_KEY + origin, key, { sync: true })
+        await this.#open(origin, key)
+      })().catch((err: unknown) => {
+        this.#o.logger.warn({ origin, err: (err as Error).message }, 'could not open the mirror')
+      }).finally(() => { this.#opening.delete(origin) })
+      this.#opening.set(origin, opening)
+    }
+  }
+
+  async #open (origin: string, receiptKey: Uint8Array): Promise<void> {
+    if (this.#stopped) return
+    const coseKey = decodeCoseKey(receiptKey)
+    const verifier = this.#o.trust.logVerifiers(origin)[0]
+    if (verifier === undefined) throw new TypeError(`${origin} is not a log of the trust policy`)
+    const log = await Log.openMirror({
+      db: this.#o.database(`m-${originHash(origin)}`),
+      origin,
+      verifier,
+      receiptVerifier: nodeSignatures.verifier(coseKey.algorithm, coseKey.publicKey),
+      sync: this.#o.sync ?? false,
+    })
+    const { federation } = this.#o
+    const mirror = new Mirror({
+      origin,
+      log,
+      source: this.#source,
+      logger: this.#o.logger,
+      ...(this.#o.metrics === undefined ? {} : { metrics: this.#o.metrics }),
+      paused: () => federation.evidence.against(origin) !== undefined,
+    })
+    this.#mirrors.set(origin, mirror)
+    this.#o.logger.info({ origin, size: mirror.size }, 'mirror open')
+    for (const l of this.#listeners) l(mirror)
+    const head = federation.heads.latest(origin)
+    if (head !== undefined) mirror.onHead(head.size)
+    mirror.sync()
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Replication and receipts from any peer (issue #6), end to end on 127.0.0.1 with real nodes (HTTP,
+ * LevelDB, libp2p over TCP): the firmware node mirrors and cross-registers the IoT node's log, the
+ * containers node mirrors it too. A statement registered at IoT is returned by the firmware node with
+ * IoT's own receipt (byte for byte), carries two receipts there once cross-registered, and is still
+ * served with the IoT node stopped.
+ */
+import '../src/p2p/polyfill.js'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  MEDIA_TYPE, decodeCoseKeySet, entryBytes, entryId, getReceipts, leafHash, parseEntryBundle, parseProofFile, verifyProofFile, verifyReceipt,
+} from '@scitt/core'
+import { nodeSignatures } from '@scitt/node-crypto'
+import { originHash } from '../src/mirror/mirrors.js'
+import { initFederatedDir, policyText, startFederated, until, type FederatedNode, type NodeKeys } from './federation-helpers.js'
+import { bytes, http, makeIssuer, post, statement } from './helpers.js'
+
+const NAME = 'mirrornet'
+
+describe('mirrors over libp2p (iot mirrored by firmware and containers, loopback)', function () {
+  this.timeout(60_000)
+  const issuer = makeIssuer('https://issuer.example')
+  let root: string
+  let keys: { iot: NodeKeys, firmware: NodeKeys, containers: NodeKeys }
+  let iot: FederatedNode
+  let firmware: FederatedNode
+  let containers: FederatedNode
+  const registered: Array<{ id: string, body: Uint8Array }> = []
+
+  const receiptKey = async (node: FederatedNode): Promise<ReturnType<typeof nodeSignatures.verifier>> => {
+    const [key] = decodeCoseKeySet(bytes(await http(`${node.node.url}/.well-known/scitt-keys`)))
+    return nodeSignatures.verifier(key!.algorithm, key!.publicKey)
+  }
+
+  before(async function () {
+    root = await mkdtemp(join(tmpdir(), 'scitt-mirror-'))
+    keys = {
+      iot: initFederatedDir(join(root, 'iot'), 'iot.example/log', issuer),
+      firmware: initFederatedDir(join(root, 'firmware'), 'firmware.example/log', issuer),
+      containers: initFederatedDir(join(root, 'containers'), 'containers.example/log', issuer),
+    }
+    const policy = policyText([keys.iot, keys.firmware, keys.containers], [keys.firmware, keys.containers], 1)
+    iot = await startFederated(keys.iot, { name: NAME, policy, bootstrap: [] })
+    // Entries logged before the mirrors start: they catch up from zero.
+    for (let i = 0; i < 300; i++) {
+      const body = statement(issuer, { payload: new TextEncoder().encode(`early ${i}`) })
+      registered.push({ id: entryId(decodeEntry(body)), body })
+    }
+    await Promise.all(registered.map(async ({ body }) => assert.equal((await post(iot.node.url, body)).status, 201)))
+    const boot = iot.federation.multiaddrs
+    firmware = await startFederated(keys.firmware, { name: NAME, policy, bootstrap: boot, mirror: [keys.iot.origin], crossRegister: [keys.iot.origin] })
+    containers = await startFederated(keys.containers, { name: NAME, policy, bootstrap: boot, mirror: [keys.iot.origin] })
+  })
+
+  after(async () => {
+    for (const n of [containers, firmware, iot]) await n?.stop().catch(() => {})
+    await rm(root, { recursive: true, force: true })
+  })
+
+  it('a mirror catches up from zero and follows new heads, each chunk checked against the signed root', async () => {
+    const late = statement(issuer, { payload: new TextEncoder().encode('late') })
+    assert.equal((await post(iot.node.url, late)).status, 201)
+    registered.push({ id: entryId(decodeEntry(late)), body: late })
+    const size = iot.node.log.latestCheckpoint()!.size
+    assert.equal(size, 301)
+    for (const n of [firmware, containers]) {
+      await until(() => n.node.mirrors?.get(keys.iot.origin)?.size === size, 20_000, `${n.keys.origin} mirror at ${size}`)
+      const mirrorLog = n.node.mirrors!.get(keys.iot.origin)!.log
+      assert.deepEqual((await mirrorLog.fsck()).errors, [])
+      // Every checkpoint the origin signed is stored, so receipts are the origin's own, byte for byte.
+      assert.deepEqual((await mirrorLog.checkpointsAfter(0, 1000)).map((c) => c.note), (await iot.node.log.checkpointsAfter(0, 1000)).map((c) => c.note))
+    }
+    const metrics = await http(`${firmware.node.url}/metrics`)
+    assert.match(metrics.body.toString(), /scitt_mirror_tree_size\{origin="iot.example\/log"\} 301/)
+    const status = JSON.parse((await http(`${firmware.node.url}/federation`)).body.toString())
+    assert.deepEqual(status.mirrors.map((m: any) => [m.origin, m.size, m.state]), [[keys.iot.origin, 301, 'open']])
+  })
+
+  it('serves the mirrored log under /logs/<hex sha256(origin)>/ exactly as the origin serves it', async () => {
+    const hex = originHash(keys.iot.origin)
+    const size = iot.node.log.latestCheckpoint()!.size
+    for (const path of ['tile/0/000', 'tile/0/001.p/45', 'tile/1/000.p/1', 'tile/entries/000', 'tile/entries/001.p/45']) {
+      const mine = await http(`${iot.node.url}/${path}`)
+      const theirs = await http(`${firmware.node.url}/logs/${hex}/${path}`)
+      assert.equal(theirs.status, 200, path)
+      assert.deepEqual(theirs.body, mine.body, path)
+    }
+    const checkpoint = await http(`${firmware.node.url}/logs/${hex}/checkpoint`)
+    assert.equal(checkpoint.status, 200)
+    assert.match(checkpoint.body.toString(), new RegExp(`^${keys.iot.origin}\n${size}\n`))
+    // The node's own log is under its hash too; an unknown hash is 404.
+    assert.deepEqual((await http(`${firmware.node.url}/logs/${originHash(keys.firmware.origin)}/checkpoint`)).body, (await http(`${firmware.node.url}/checkpoint`)).body)
+    assert.equal((await http(`${firmware.node.url}/logs/${'0'.repeat(64)}/checkpoint`)).status, 404)
+    assert.equal(parseEntryBundle(bytes(await http(`${firmware.node.url}/logs/${hex}/tile/entries/000`)), 256).length, 256)
+  })
+
+  it('GET /entries/{id} at a mirror returns the origin\'s receipt, which verifies with the origin\'s key', async () => {
+    const iotKey = await receiptKey(iot)
+    for (const { id, body } of [registered[0]!, registered[257]!, registered.at(-1)!]) {
+      const res = await http(`${containers.node.url}/entries/${id}`)
+      assert.equal(res.status, 200)
+      assert.equal(res.headers['content-type'], MEDIA_TYPE.cose)
+      const receipt = bytes(res)
+      assert.deepEqual(receipt, bytes(await http(`${iot.node.url}/entries/${id}`)), 'the origin\'s own receipt')
+      verifyReceipt(receipt, { entry: decodeEntry(body) }, iotKey)
+    }
+    assert.equal((await http(`${containers.node.url}/entries/${'ab'.repeat(32)}`)).status, 404)
+  })
+
+  it('a cross-registered statement carries two receipts that both verify', async () => {
+    const { id, body } = registered[5]!
+    await until(async () => (await firmware.node.log.indexOf(id)) !== undefined, 20_000, 'cross-registration')
+    const own = bytes(await http(`${firmware.node.url}/entries/${id}`))
+    verifyReceipt(own, { entry: decodeEntry(body) }, await receiptKey(firmware)) // its own log first
+    const res = await http(`${firmware.node.url}/entries/${id}/statement`)
+    assert.equal(res.status, 200)
+    const receipts = getReceipts(bytes(res))
+    assert.equal(receipts.length, 2)
+    const [firmwareKey, iotKey] = [await receiptKey(firmware), await receiptKey(iot)]
+    const atFirmware = verifyReceipt(receipts[0]!, { entry: decodeEntry(body) }, firmwareKey)
+    const atIot = verifyReceipt(receipts[1]!, { entry: decodeEntry(body) }, iotKey)
+    assert.equal(atIot.iss, keys.iot.origin)
+    assert.equal(atFirmware.iss, keys.firmware.origin)
+    // The containers node only mirrors: one receipt, IoT's.
+    assert.equal(getReceipts(bytes(await http(`${containers.node.url}/entries/${id}/statement`))).length, 1)
+    const metrics = (await http(`${firmware.node.url}/metrics`)).body.toString()
+    assert.match(metrics, /scitt_cross_registrations_total\{origin="iot.example\/log",outcome="registered"\} [1-9]/)
+  })
+
+  it('with the IoT node stopped, the mirrors still serve its entries, receipts and offline proofs', async () => {
+    const iotKey = await receiptKey(iot)
+    await iot.stop()
+    const { id, body } = registered[42]!
+    const receipt = bytes(await http(`${containers.node.url}/entries/${id}`))
+    verifyReceipt(receipt, { entry: decodeEntry(body) }, iotKey)
+    const proof = await http(`${containers.node.url}/entries/${id}/proof`)
+    assert.equal(proof.status, 200)
+    const parsed = parseProofFile(proof.body.toString())
+    assert.equal(parsed.index, 42)
+    const checkpoint = verifyProofFile(parsed, leafHash(decodeEntry(body)), keys.iot.logVerifier)
+    assert.equal(checkpoint.origin, keys.iot.origin)
+  })
+})
+
+/** The entry (leaf) bytes of a statement: as registered, with an empty unprotected header. */
+function decodeEntry (body: Uint8Array): Uint8Array {
+  return entryBytes(body)
+}
