@@ -23,7 +23,10 @@ function printEvidence (evidence: Evidence, json: boolean): void {
     return
   }
   const where = (s: TileSource): string => `${s.nodeUrl}${s.prefix ?? ''}`
-  process.stdout.write(`SPLIT VIEW of ${evidence.origin}: ${evidence.reason}\n\n`)
+  process.stdout.write(`SPLIT VIEW of ${evidence.origin}: ${evidence.reason}\n` +
+    `${evidence.origin} signed two histories that cannot both be true: the log is forked, or its key is in other\n` +
+    'hands. Do not rely on its receipts; keep this evidence (each checkpoint below verifies on its own with the\n' +
+    'log\'s key) and contact the log\'s operator.\n\n')
   evidence.checkpoints.forEach((note, i) => process.stdout.write(`checkpoint ${i + 1}, from ${where(evidence.sources[i]!)}:\n${note}\n`))
   if (evidence.proof !== undefined) {
     process.stdout.write(`consistency proof ${evidence.proof.size1} → ${evidence.proof.size2} (from the tiles of checkpoint 2):\n`)

@@ -48,6 +48,8 @@ export const CBOR_DEFAULT_LIMITS = { maxSize: 1 << 20, maxDepth: 16, maxItems: 6
 
 const U64_MAX = (1n << 64n) - 1n
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+/** The smallest argument each head size (additional information 24–27) may carry in shortest form. */
+const SHORTEST_MIN = [24, 0x100, 0x10000, 0x100000000] as const
 
 // ---------------------------------------------------------------------------------------------
 // Encoding
@@ -59,7 +61,10 @@ export function encodeCbor (value: CborValue): Uint8Array {
   return concatBytes(...parts)
 }
 
-function head (major: number, n: number | bigint): Uint8Array {
+/** The shortest head of a data item of major type `major` (0–7) with argument `n` (RFC 8949 §3). */
+export function encodeCborHead (major: number, n: number | bigint): Uint8Array {
+  if (!Number.isInteger(major) || major < 0 || major > 7) throw new RangeError('major type must be 0 to 7')
+  if (typeof n === 'number' ? !Number.isSafeInteger(n) || n < 0 : n < 0n || n > U64_MAX) throw new RangeError('head argument must be an integer from 0 to 2^64-1')
   const value = typeof n === 'bigint' && n <= MAX_SAFE ? Number(n) : n
   const m = major * 32
   if (typeof value === 'bigint') {
@@ -87,15 +92,15 @@ function head (major: number, n: number | bigint): Uint8Array {
 function writeInteger (parts: Uint8Array[], value: number | bigint): void {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) throw new TypeError(`cannot encode ${value}: only safe integers (floats are not supported)`)
-    parts.push(value >= 0 ? head(0, value) : head(1, -1 - value))
+    parts.push(value >= 0 ? encodeCborHead(0, value) : encodeCborHead(1, -1 - value))
     return
   }
   if (value >= 0n) {
     if (value > U64_MAX) throw new RangeError('integer above 2^64-1')
-    parts.push(head(0, value))
+    parts.push(encodeCborHead(0, value))
   } else {
     if (-1n - value > U64_MAX) throw new RangeError('integer below -2^64')
-    parts.push(head(1, -1n - value))
+    parts.push(encodeCborHead(1, -1n - value))
   }
 }
 
@@ -103,13 +108,13 @@ function write (parts: Uint8Array[], value: CborValue): void {
   if (typeof value === 'number' || typeof value === 'bigint') return writeInteger(parts, value)
   if (typeof value === 'string') {
     const bytes = utf8(value)
-    parts.push(head(3, bytes.length), bytes)
+    parts.push(encodeCborHead(3, bytes.length), bytes)
   } else if (value instanceof Uint8Array) {
-    parts.push(head(2, value.length), value)
+    parts.push(encodeCborHead(2, value.length), value)
   } else if (value === false || value === true || value === null) {
     parts.push(Uint8Array.of(value === null ? 0xf6 : value ? 0xf5 : 0xf4))
   } else if (Array.isArray(value)) {
-    parts.push(head(4, value.length))
+    parts.push(encodeCborHead(4, value.length))
     for (const item of value) write(parts, item)
   } else if (value instanceof Map) {
     const entries: Array<[Uint8Array, CborValue]> = []
@@ -118,7 +123,7 @@ function write (parts: Uint8Array[], value: CborValue): void {
       entries.push([encodeCbor(k), v])
     }
     entries.sort((a, b) => compareBytes(a[0], b[0]))
-    parts.push(head(5, entries.length))
+    parts.push(encodeCborHead(5, entries.length))
     for (let i = 0; i < entries.length; i++) {
       const [k, v] = entries[i]!
       if (i > 0 && compareBytes(entries[i - 1]![0], k) === 0) throw new TypeError('duplicate map key')
@@ -126,7 +131,7 @@ function write (parts: Uint8Array[], value: CborValue): void {
       write(parts, v)
     }
   } else if (value instanceof Tagged) {
-    parts.push(head(6, value.tag))
+    parts.push(encodeCborHead(6, value.tag))
     write(parts, value.value)
   } else {
     throw new TypeError(`cannot encode ${typeof value} as CBOR`)
@@ -165,35 +170,50 @@ class Reader {
 
   private get remaining (): number { return this.bytes.length - this.offset }
 
-  private take (n: number): Uint8Array {
+  /** The next `n` bytes, as a view into the input (copy it before handing it out). */
+  private view (n: number): Uint8Array {
     if (n > this.remaining) throw malformed('CBOR: truncated input')
-    const out = this.bytes.slice(this.offset, this.offset + n)
+    const out = this.bytes.subarray(this.offset, this.offset + n)
     this.offset += n
     return out
   }
 
+  /** A big-endian unsigned integer of 1, 2, 4 or 8 bytes: a number when safe, a bigint beyond. */
   private uint (size: number): number | bigint {
-    const b = this.take(size)
-    let n = 0n
-    for (const byte of b) n = n * 256n + BigInt(byte)
-    return n <= MAX_SAFE ? Number(n) : n
+    if (size > this.remaining) throw malformed('CBOR: truncated input')
+    const b = this.bytes
+    const at = this.offset
+    this.offset += size
+    if (size === 1) return b[at]!
+    if (size === 2) return b[at]! * 0x100 + b[at + 1]!
+    const high = b[at]! * 0x1000000 + b[at + 1]! * 0x10000 + b[at + 2]! * 0x100 + b[at + 3]!
+    if (size === 4) return high
+    const low = b[at + 4]! * 0x1000000 + b[at + 5]! * 0x10000 + b[at + 6]! * 0x100 + b[at + 7]!
+    // Below 2^21 · 2^32 = 2^53 the value is a safe integer.
+    return high < 0x200000 ? high * 0x100000000 + low : (BigInt(high) << 32n) | BigInt(low)
   }
 
-  /** Reads a head; returns the major type and argument. */
-  private head (): [number, number | bigint] {
+  /** The argument of the head read last. */
+  private argument: number | bigint = 0
+
+  /** Reads a head: returns its major type and leaves its argument in `argument`. */
+  private head (): number {
     if (this.remaining < 1) throw malformed('CBOR: truncated input')
     const initial = this.bytes[this.offset++]!
-    const major = Math.floor(initial / 32)
-    const info = initial % 32
-    if (info < 24) return [major, info]
+    const major = initial >> 5
+    const info = initial & 31
+    if (info < 24) {
+      this.argument = info
+      return major
+    }
     if (info > 27) {
       throw malformed(info === 31 ? 'CBOR: indefinite lengths and break are not allowed' : `CBOR: reserved additional information ${info}`)
     }
     if (major === 7) throw malformed('CBOR: floats and extended simple values are not allowed')
-    const size = 2 ** (info - 24)
-    const n = this.uint(size)
-    if (this.deterministic && n < [24, 0x100, 0x10000, 0x100000000][info - 24]!) throw malformed('CBOR: non-shortest head')
-    return [major, n]
+    const n = this.uint(2 ** (info - 24))
+    if (this.deterministic && n < SHORTEST_MIN[info - 24]!) throw malformed('CBOR: non-shortest head')
+    this.argument = n
+    return major
   }
 
   private length (n: number | bigint, unit: number, what: string): number {
@@ -203,12 +223,13 @@ class Reader {
 
   item (depth: number): CborValue {
     if (++this.items > this.maxItems) throw new ScittError('TOO_LARGE', `CBOR: more than ${this.maxItems} items`)
-    const [major, n] = this.head()
+    const major = this.head()
+    const n = this.argument
     switch (major) {
       case 0: return n
       case 1: return typeof n === 'number' && n < Number.MAX_SAFE_INTEGER ? -1 - n : -1n - BigInt(n)
-      case 2: return this.take(this.length(n, 1, 'byte string'))
-      case 3: return fromUtf8(this.take(this.length(n, 1, 'text string')))
+      case 2: return this.view(this.length(n, 1, 'byte string')).slice()
+      case 3: return fromUtf8(this.view(this.length(n, 1, 'text string')))
       case 4: {
         const count = this.length(n, 1, 'array')
         this.enter(depth)

@@ -20,7 +20,7 @@ import { coseAlgorithm, signatureAlgorithmFromCose } from './algorithms.js'
 import { decodeCbor, encodeCbor, Tagged, type CborValue } from './cbor.js'
 import { expectArray, expectBytes, expectMap, expectSize, expectText } from './expect.js'
 import { CWT_CLAIM, HEADER, VDP, VDS_RFC9162_SHA256 } from './labels.js'
-import { COSE_SIGN1_TAG, decodeProtectedHeader, decodeSign1, sigStructure, verifySign1, type CoseDecodeLimits, type Sign1 } from './sign1.js'
+import { COSE_SIGN1_TAG, decodeProtectedHeader, decodeSign1, sigStructure, verifySign1, type CoseDecodeLimits, type HeaderMap, type Sign1 } from './sign1.js'
 
 /** Receipts are small: a protected header, a few proofs of at most 64 hashes, a signature. */
 const RECEIPT_LIMITS: CoseDecodeLimits = { maxSize: 64 * 1024, maxDepth: 8, maxItems: 4096 }
@@ -131,14 +131,18 @@ export interface ReceiptHeader {
   sub?: string
 }
 
+/** Decodes and reads a receipt protected header (see `readReceiptHeader`). */
+function parseReceiptProtected (protectedBytes: Uint8Array): ReceiptHeader {
+  assertBytes(protectedBytes, 'protectedBytes')
+  return readReceiptHeader(decodeProtectedHeader(protectedBytes, RECEIPT_LIMITS))
+}
+
 /**
- * Reads a receipt protected header: alg (supported) and vds 395 required, vds must be 1
+ * Reads a decoded receipt protected header: alg (supported) and vds 395 required, vds must be 1
  * (UNSUPPORTED otherwise), kid bstr when present, CWT claims (15) with a text iss (sub optional, as
  * RFC 9942's examples omit it).
  */
-function parseReceiptProtected (protectedBytes: Uint8Array): ReceiptHeader {
-  assertBytes(protectedBytes, 'protectedBytes')
-  const p = decodeProtectedHeader(protectedBytes, RECEIPT_LIMITS)
+function readReceiptHeader (p: HeaderMap): ReceiptHeader {
   const alg = p.get(HEADER.alg)
   if (alg === undefined) throw malformed('receipt: alg (1) missing from the protected header')
   const vds = p.get(HEADER.vds)
@@ -157,7 +161,9 @@ function parseReceiptProtected (protectedBytes: Uint8Array): ReceiptHeader {
 function decodePath (value: CborValue | undefined, what: string): Uint8Array[] {
   const path = expectArray(value, what)
   if (path.length > MAX_PATH) throw malformed(`${what}: more than ${MAX_PATH} hashes`)
-  return path.map((hash) => expectBytes(hash, `${what} hash`, HASH_SIZE))
+  const item = `${what} hash`
+  for (const hash of path) expectBytes(hash, item, HASH_SIZE)
+  return path as Uint8Array[]
 }
 
 function decodeInclusionProof (value: CborValue): InclusionProofPath {
@@ -190,7 +196,7 @@ export interface DecodedReceipt extends ReceiptHeader {
  */
 export function decodeReceipt (bytes: Uint8Array): DecodedReceipt {
   const sign1 = decodeSign1(bytes, RECEIPT_LIMITS)
-  const header = parseReceiptProtected(sign1.protectedBytes)
+  const header = readReceiptHeader(sign1.protectedHeader)
   const vdp = expectMap(sign1.unprotected.get(HEADER.vdp), 'receipt: vdp (396) in the unprotected header')
   const receipt: DecodedReceipt = { ...header, sign1, inclusionProofs: [], consistencyProofs: [] }
   for (const [label, proofs] of vdp) {

@@ -1,9 +1,9 @@
 /** COSE_Sign1 (RFC 9052 §4.2, §4.4): strict decoding, deterministic encoding, signing and verification. */
-import { assertBytes } from '../bytes.js'
+import { assertBytes, concatBytes } from '../bytes.js'
 import { malformed, ScittError } from '../errors.js'
 import type { Signer, Verifier } from '../crypto/signature.js'
 import { coseAlgorithm, signatureAlgorithmFromCose } from './algorithms.js'
-import { decodeCbor, encodeCbor, Tagged, type CborDecodeOptions, type CborMap, type CborValue } from './cbor.js'
+import { decodeCbor, encodeCbor, encodeCborHead, Tagged, type CborDecodeOptions, type CborMap, type CborValue } from './cbor.js'
 import { expectArray, expectBytes } from './expect.js'
 import { HEADER } from './labels.js'
 
@@ -27,6 +27,8 @@ export interface Sign1 {
 export type CoseDecodeLimits = Omit<CborDecodeOptions, 'tags' | 'deterministic'>
 
 const EMPTY = new Uint8Array(0)
+/** The start of every COSE_Sign1 Sig_structure: a 4-element array head and its context "Signature1". */
+const SIG_STRUCTURE_START = concatBytes(encodeCborHead(4, 4), encodeCbor('Signature1'))
 
 function headerMap (value: CborMap, what: string): HeaderMap {
   for (const label of value.keys()) {
@@ -83,7 +85,10 @@ export function sigStructure (protectedBytes: Uint8Array, payload: Uint8Array, e
   assertBytes(protectedBytes, 'protectedBytes')
   assertBytes(payload, 'payload')
   assertBytes(externalAad, 'externalAad')
-  return encodeCbor(['Signature1', protectedBytes, externalAad, payload])
+  return concatBytes(
+    SIG_STRUCTURE_START, encodeCborHead(2, protectedBytes.length), protectedBytes, encodeCborHead(2, externalAad.length), externalAad,
+    encodeCborHead(2, payload.length), payload,
+  )
 }
 
 export interface SignSign1Options {

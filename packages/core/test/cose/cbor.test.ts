@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { decodeCbor, encodeCbor, fromHex, isScittError, Tagged, toHex, type CborValue, type ErrorCode } from '@scitt/core'
+import { decodeCbor, encodeCbor, encodeCborHead, fromHex, isScittError, Tagged, toHex, type CborValue, type ErrorCode } from '@scitt/core'
 
 function fails (hex: string, code: ErrorCode, options = {}): void {
   assert.throws(() => decodeCbor(fromHex(hex), options), (e: unknown) => isScittError(e, code), hex)
@@ -133,6 +133,33 @@ describe('cose/cbor: strict decoding', () => {
     assert.equal(decodeCbor(fromHex('3b0020000000000000')), -(2n ** 53n) - 1n)
     assert.equal(decodeCbor(fromHex('3b001ffffffffffffe')), -Number.MAX_SAFE_INTEGER)
     assert.equal(decodeCbor(fromHex('3b001fffffffffffff')), -(2n ** 53n))
+    assert.equal(decodeCbor(fromHex('1b001fffffffffffff')), Number.MAX_SAFE_INTEGER)
+    assert.equal(decodeCbor(fromHex('1bffffffffffffffff')), 2n ** 64n - 1n)
+    assert.equal(decodeCbor(fromHex('1affffffff')), 2 ** 32 - 1)
+    assert.equal(decodeCbor(fromHex('19ffff')), 2 ** 16 - 1)
+  })
+
+  it('hands out byte strings that are copies, not views of the input', () => {
+    const input = fromHex('824201024103')
+    const [a, b] = decodeCbor(input) as Uint8Array[]
+    input.fill(0xff)
+    assert.deepEqual([a, b], [Uint8Array.of(1, 2), Uint8Array.of(3)])
+    assert.equal(a!.byteOffset, 0)
+    assert.equal(a!.buffer.byteLength, 2)
+  })
+})
+
+describe('cose/cbor: encodeCborHead', () => {
+  it('writes shortest heads and refuses arguments outside a head', () => {
+    assert.equal(toHex(encodeCborHead(2, 23)), '57')
+    assert.equal(toHex(encodeCborHead(2, 24)), '5818')
+    assert.equal(toHex(encodeCborHead(4, 0x100)), '990100')
+    assert.equal(toHex(encodeCborHead(0, 2 ** 32)), '1b0000000100000000')
+    assert.equal(toHex(encodeCborHead(1, 2n ** 64n - 1n)), '3bffffffffffffffff')
+    assert.throws(() => encodeCborHead(8, 0), RangeError)
+    assert.throws(() => encodeCborHead(0, -1), RangeError)
+    assert.throws(() => encodeCborHead(0, 1.5), RangeError)
+    assert.throws(() => encodeCborHead(0, 2n ** 64n), RangeError)
   })
 })
 
