@@ -142,9 +142,15 @@ export function fromUtf8 (bytes: Uint8Array): string {
 export function u64be (value: number): Uint8Array {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError('u64 value must be a non-negative safe integer')
   const out = new Uint8Array(8)
-  const view = new DataView(out.buffer)
-  view.setUint32(0, Math.floor(value / 0x100000000))
-  view.setUint32(4, value >>> 0)
+  const hi = Math.floor(value / 0x100000000) // < 2^21
+  const lo = value >>> 0 // value mod 2^32
+  out[1] = hi >>> 16
+  out[2] = hi >>> 8
+  out[3] = hi
+  out[4] = lo >>> 24
+  out[5] = lo >>> 16
+  out[6] = lo >>> 8
+  out[7] = lo
   return out
 }
 

@@ -10,7 +10,7 @@ import {
 } from '@scitt/core'
 import { scan, type LogDatabase, type LogIterator } from './database.js'
 import {
-  BUNDLE_RANGE, CHECKPOINT_RANGE, STATE_KEY, VIEW, decodeCheckpointRecord, decodeIndex, decodeTreeState, idKey,
+  BUNDLE_RANGE, CHECKPOINT_RANGE, STATE_KEY, VIEW, bundleKey, decodeCheckpointRecord, decodeIndex, decodeTreeState, idKey,
   indexFromBundleKey, sizeFromCheckpointKey, tileFromKey, type CheckpointRecord,
 } from './layout.js'
 import { TilePart, partWidth } from './tile-parts.js'
@@ -94,13 +94,15 @@ export async function fsck (db: LogDatabase, options: FsckOptions): Promise<Fsck
       const leaves = bundle.map((entry) => ({ entry, leafHash: leafHash(entry) }))
       entries += leaves.length
       const indexes = await db.getMany(leaves.map((l) => idKey(l.leafHash)), VIEW)
-      indexes.forEach((value, i) => {
+      for (const [i, value] of indexes.entries()) {
         const position = n * TILE_WIDTH + i
         const index = value === undefined ? undefined : decodeIndex(value)
-        if (index === undefined || index > position || (options.unique === true && index !== position)) {
+        if (index === position) continue
+        // A mirror's index may point at another occurrence of the same entry; an own log holds each once.
+        if (index === undefined || options.unique === true || !(await holdsLeafAt(db, index, leaves[i]!.leafHash))) {
           fail(`entry ${position} is indexed at ${String(index)}`)
         }
-      })
+      }
       // Extend up to each checkpoint size inside this bundle, so that every signed root is compared.
       for (let from = 0; from < leaves.length;) {
         const next = await checkpoints.peek()
@@ -192,5 +194,17 @@ class Cursor {
 
   async close (): Promise<void> {
     await this.#it.close()
+  }
+}
+
+/** Whether the stored entry at `index` has this leaf hash. */
+async function holdsLeafAt (db: LogDatabase, index: number, hash: Uint8Array): Promise<boolean> {
+  const bundle = await db.get(bundleKey(Math.floor(index / TILE_WIDTH)), VIEW)
+  if (bundle === undefined) return false
+  try {
+    const entry = parseEntryBundle(bundle)[index % TILE_WIDTH]
+    return entry !== undefined && equalBytes(leafHash(entry), hash)
+  } catch {
+    return false
   }
 }

@@ -350,10 +350,19 @@ export class Log {
     if (mirroring === undefined) throw new ScittError('UNSUPPORTED', 'appendVerified is for mirrors')
     if (!Array.isArray(entries) || !Array.isArray(checkpoints)) throw new TypeError('entries and checkpoints must be arrays')
     if (checkpoints.length === 0) throw new TypeError('at least one checkpoint is needed')
-    const leaves: Leaf[] = entries.map((entry) => {
+    let bytes = 0
+    for (const entry of entries) {
       if (!(entry instanceof Uint8Array)) throw new TypeError('entries must be Uint8Arrays')
       if (entry.length > MAX_ENTRY_SIZE) throw new ScittError('TOO_LARGE', `entry of ${entry.length} bytes exceeds ${MAX_ENTRY_SIZE}`)
-      return { entry: copyBytes(entry), leafHash: leafHash(entry) }
+      bytes += entry.length
+    }
+    // The log keeps its own copy of the entries, in one allocation.
+    const copy = new Uint8Array(bytes)
+    let at = 0
+    const leaves: Leaf[] = entries.map((entry) => {
+      copy.set(entry, at)
+      at += entry.length
+      return { entry: copy.subarray(at - entry.length, at), leafHash: leafHash(entry) }
     })
     const opened = checkpoints.map(({ note, seal }) => ({
       ...openCheckpoint(note, mirroring.verifier),
@@ -368,14 +377,13 @@ export class Log {
           details: { size: base },
         })
       }
-      let edge = this.#edge
-      const puts = new Map<string, Put>()
-      const records: CheckpointRecord[] = []
-      for (const { checkpoint, note, seal } of opened) {
-        if (checkpoint.size <= edge.size) throw new ScittError('CONFLICT', `checkpoint sizes must increase from the mirror's size ${base}`, { details: { size: base } })
-        const next = edge.extend(leaves.slice(edge.size - base, checkpoint.size - base))
-        edge = next.edge
-        const rootHash = edge.range.root()
+      const sizes = opened.map(({ checkpoint }) => checkpoint.size)
+      if (sizes.some((size, i) => size <= (i === 0 ? base : sizes[i - 1]!))) {
+        throw new ScittError('CONFLICT', `checkpoint sizes must increase from the mirror's size ${base}`, { details: { size: base } })
+      }
+      const { edge, puts, roots } = this.#edge.extend(leaves, sizes)
+      const records = opened.map(({ checkpoint, note, seal }, i): CheckpointRecord => {
+        const rootHash = roots[i]!
         if (!equalBytes(rootHash, checkpoint.rootHash)) {
           throw new ScittError('BAD_PROOF', `the entries do not reproduce the root of ${this.origin} at size ${checkpoint.size}`, {
             details: { size: checkpoint.size, expected: toHex(checkpoint.rootHash), computed: toHex(rootHash) },
@@ -385,10 +393,13 @@ export class Log {
           !mirroring.receiptVerifier.verify(sigStructure(seal.protectedBytes, rootHash), seal.signature)) {
           throw new ScittError('BAD_SIGNATURE', `the receipt seal does not verify over the root of size ${checkpoint.size}`)
         }
-        for (const put of next.puts) puts.set(latin1(put.key), put) // a later write of a partial tile replaces the earlier
-        records.push({ size: checkpoint.size, rootHash, note: formatNote(note), seal: seal === undefined ? new Uint8Array(0) : encodeSeal(seal) })
-      }
-      const writes = [...puts.values(), ...await this.#newIds(leaves, base), ...records.map(checkpointPut)]
+        return { size: checkpoint.size, rootHash, note: formatNote(note), seal: seal === undefined ? new Uint8Array(0) : encodeSeal(seal) }
+      })
+      // A mirror indexes every entry without reading the index first: an entry its origin logged twice
+      // is found at its latest occurrence (the last put of a key in a batch wins), whose receipt is as
+      // valid as the first's.
+      const ids = leaves.map((leaf, i): Put => ({ key: idKey(leaf.leafHash), value: encodeIndex(base + i) }))
+      const writes = [...puts, ...ids, ...records.map(checkpointPut)]
       await this.#write(writes)
       this.#advance(edge, writes)
       for (const record of records) this.#publish(record)
@@ -576,10 +587,6 @@ export class Log {
 
 function checkpointPut (record: CheckpointRecord): Put {
   return { key: checkpointKey(record.size), value: encodeCheckpointRecord(record) }
-}
-
-function latin1 (key: Uint8Array): string {
-  return String.fromCharCode(...key)
 }
 
 function published (record: CheckpointRecord): PublishedCheckpoint {

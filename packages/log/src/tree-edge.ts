@@ -99,14 +99,18 @@ export class TreeEdge {
   }
 
   /**
-   * Appends leaves: the next edge, and the puts (full and partial tiles and bundles that changed, and
-   * the tree state) that store it.
+   * Appends leaves: the next edge, the puts (full and partial tiles and bundles that changed, and the
+   * tree state) that store it, and the roots at the sizes `rootsAt` asks for (ascending, within the
+   * new tree; a mirror compares each with the origin's checkpoint of that size).
    */
-  extend (leaves: readonly Leaf[]): { edge: TreeEdge, puts: Put[] } {
+  extend (leaves: readonly Leaf[], rootsAt: readonly number[] = []): { edge: TreeEdge, puts: Put[], roots: Uint8Array[] } {
     const range = this.range.clone()
     const tiles = this.#tiles.map((t) => t.map((s) => s.slice()))
     let bundle = this.#bundle.slice()
     const puts: Put[] = []
+    const roots: Uint8Array[] = []
+    let nextRoot = 0
+    while (rootsAt[nextRoot] === range.size) roots[nextRoot++] = range.root()
     /** Per tile level that changed: the width its partial tile had before (its parts from there on are new). */
     const dirty = new Map<number, number>()
     const onNode = (level: number, _index: number, hash: Uint8Array): void => {
@@ -129,7 +133,9 @@ export class TreeEdge {
         puts.push({ key: bundleKey(size / TILE_WIDTH - 1), value: encodeEntryBundle(bundle) })
         bundle = []
       }
+      while (rootsAt[nextRoot] === size) roots[nextRoot++] = range.root()
     }
+    if (nextRoot !== rootsAt.length) throw new RangeError('rootsAt must be ascending sizes within the extended tree')
     const size = range.size
     for (const [level, from] of dirty) {
       puts.push(...tilePuts(level, Math.floor(size / TILE_WIDTH ** (level + 1)), tiles[level]!, from))
@@ -138,7 +144,7 @@ export class TreeEdge {
       puts.push({ key: bundleKey(Math.floor(size / TILE_WIDTH)), value: encodeEntryBundle(bundle) })
     }
     puts.push({ key: STATE_KEY, value: encodeTreeState(size, range.peaks) })
-    return { edge: new TreeEdge(range, tiles, bundle), puts }
+    return { edge: new TreeEdge(range, tiles, bundle), puts, roots }
   }
 }
 

@@ -127,13 +127,14 @@ describe('Log as a mirror', function () {
     assert.equal(await code(m.receipt(0)), 'NOT_FOUND')
   })
 
-  it('keeps the first index of an entry the origin logged twice', async () => {
+  it('indexes an entry the origin logged twice at one of its occurrences, and fsck accepts it', async () => {
     const other = await Log.openMirror({ db: mirrorDb, origin: 'twice.example/log', verifier: twiceVerifier })
     const dup = [entryOf('a'), entryOf('b'), entryOf('a')]
     const rootHash = mth(dup.map(oracleLeafHash))
     const note = formatNote(signCheckpoint({ origin: 'twice.example/log', size: 3, rootHash, extensions: [] }, twiceSigner))
     await other.appendVerified(dup, [{ note }])
-    assert.equal(await other.indexOf(entryId(entryOf('a'))), 0)
+    assert.ok([0, 2].includes((await other.indexOf(entryId(entryOf('a'))))!))
+    assert.equal(await other.indexOf(entryId(entryOf('b'))), 1)
     assert.deepEqual((await other.fsck()).errors, [])
   })
 })

@@ -44,12 +44,21 @@ export function sha256Digest (...parts: Uint8Array[]): Uint8Array {
 /** MTH({}) = SHA-256(""). */
 export const EMPTY_ROOT: Uint8Array = portableSha256(new Uint8Array(0))
 
-const LEAF_PREFIX = new Uint8Array([0])
+/** Reused input buffer of leafHash (0x00 ‖ entry), grown up to MAX_REUSED_LEAF_INPUT. */
+let leafInput = new Uint8Array(1024)
+const MAX_REUSED_LEAF_INPUT = 65536 + 1
 
 /** MTH({d}) = SHA-256(0x00 ‖ d). */
 export function leafHash (entry: Uint8Array): Uint8Array {
   assertBytes(entry, 'entry')
-  return impl(LEAF_PREFIX, entry)
+  const length = entry.length + 1
+  if (length > leafInput.length) {
+    if (length > MAX_REUSED_LEAF_INPUT) return impl(new Uint8Array(1), entry)
+    leafInput = new Uint8Array(Math.min(MAX_REUSED_LEAF_INPUT, Math.max(length, leafInput.length * 2)))
+  }
+  leafInput[0] = 0
+  leafInput.set(entry, 1)
+  return impl(leafInput.subarray(0, length))
 }
 
 /** Reused input buffer of nodeHash: hashing is synchronous and no implementation keeps its input. */

@@ -1,0 +1,106 @@
+/**
+ * Mirror catch-up (issue #6): a mirror starting from zero fetches an origin's log of ENTRIES entries
+ * (statement-sized, 400 bytes) from one peer over libp2p (real TCP, Noise, Yamux; the log-data
+ * protocol) and stores it with every signed checkpoint checked against the recomputed root and every
+ * receipt seal verified, without re-verifying issuer signatures. The origin runs in its own process
+ * (log-data-origin.ts), as another node would; both logs on LevelDB in a temp dir.
+ * Baseline: the raw LevelDB batch-put rate of the same entry bytes (4096 per batch, no sync, like the
+ * mirror's writes), measured in the same run. Target (issue #6): at least 50 k entries/s.
+ */
+import '../src/p2p/polyfill.js'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { multiaddr } from '@multiformats/multiaddr'
+import { Level } from 'level'
+import { ed25519NoteVerifier, fromHex, sha256Digest, u64be, utf8 } from '@scitt/core'
+import { nodeSignatures, useNodeSha256 } from '@scitt/node-crypto'
+import { Log, type LogDatabase } from '@scitt/log'
+import { silentLogger } from '../src/logger.js'
+import { MAX_LOG_DATA_ANSWER, MAX_LOG_DATA_REQUEST, decodeLogDataAnswer, encodeLogDataRequest } from '../src/mirror/log-data.js'
+import { Mirror } from '../src/mirror/mirror.js'
+import { createNetwork } from '../src/p2p/network.js'
+import { request } from '../src/p2p/protocols.js'
+import type { Bench } from '../../../scripts/bench-lib.js'
+import { benchEntry } from './bench-entry.js'
+
+const ENTRIES = Number(process.env.MIRROR_ENTRIES ?? 200_000)
+const ORIGIN = 'origin.bench.example/log'
+const PROTOCOL = '/scitt/bench/log-data/1'
+const RAW = 'LevelDB batch put, 4096 × 400 B, no sync (raw)'
+
+interface OriginInfo { multiaddr: string, logPublicKey: string, receiptPublicKey: string, checkpoints: number }
+
+export default async function (bench: Bench): Promise<void> {
+  useNodeSha256()
+  const dir = await mkdtemp(join(tmpdir(), 'scitt-mirror-bench-'))
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./log-data-origin.ts', import.meta.url)), dir, ORIGIN, String(ENTRIES), PROTOCOL],
+    { stdio: ['pipe', 'pipe', 'inherit'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const dbs: Array<Level<Uint8Array, Uint8Array>> = []
+  const open = async (name: string): Promise<Level<Uint8Array, Uint8Array>> => {
+    const db = new Level<Uint8Array, Uint8Array>(join(dir, name), { keyEncoding: 'view', valueEncoding: 'view' })
+    await db.open()
+    dbs.push(db)
+    return db
+  }
+  let network: Awaited<ReturnType<typeof createNetwork>> | undefined
+  try {
+    const ready = new Promise<OriginInfo>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as OriginInfo))
+      child.once('exit', (code) => reject(new Error(`the origin process exited (${code}) before serving`)))
+    })
+    // Baseline while the origin fills its log in the other process.
+    const raw = await open('raw')
+    const values = Array.from({ length: 4096 }, (_, j) => benchEntry(j))
+    let written = 0
+    await bench.rate(RAW, async () => {
+      const ops = values.map((value, j) => ({ type: 'put' as const, key: u64be(written + j), value }))
+      written += 4096
+      await raw.batch(ops, { sync: false })
+    }, { opsPerCall: 4096, minMs: 2000 })
+    const info = await ready
+    network = await createNetwork({ peerSeed: sha256Digest(utf8('mirror peer')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], scoredTopics: [] })
+    const peer = multiaddr(info.multiaddr)
+    await network.dial(peer)
+    const limits = { maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER, timeoutMs: 10_000 }
+    const log = await Log.openMirror({
+      db: await open('mirror') as unknown as LogDatabase,
+      origin: ORIGIN,
+      verifier: ed25519NoteVerifier(ORIGIN, fromHex(info.logPublicKey), nodeSignatures),
+      receiptVerifier: nodeSignatures.verifier('ES256', fromHex(info.receiptPublicKey)),
+      sync: false,
+    })
+    const client = network
+    const mirror = new Mirror({
+      origin: ORIGIN,
+      log,
+      source: {
+        peers: () => ['origin'],
+        fetch: async (_peer, o, resource) => decodeLogDataAnswer(await request(client, peer, PROTOCOL, encodeLogDataRequest(o, resource), limits)),
+      },
+      logger: silentLogger(),
+    })
+    const started = performance.now()
+    mirror.onHead(ENTRIES)
+    await mirror.idle()
+    const seconds = (performance.now() - started) / 1000
+    if (mirror.size !== ENTRIES) throw new Error(`the mirror stopped at ${mirror.size} of ${ENTRIES}: ${JSON.stringify(mirror.badPeers())}`)
+    bench.record(`mirror catch-up from zero over libp2p, ${ENTRIES.toLocaleString('en-US')} entries`, ENTRIES / seconds, 'entries/s', {
+      baseline: RAW,
+      target: '≥ 50 000 entries/s',
+      note: `${info.checkpoints} signed checkpoints and seals verified; origin in another process; ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}`,
+    })
+    await log.close()
+  } finally {
+    await Promise.resolve(network?.stop()).catch(() => {})
+    child.stdin!.end()
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
+    child.kill()
+    for (const db of dbs) await db.close().catch(() => {})
+    await rm(dir, { recursive: true, force: true })
+  }
+}
