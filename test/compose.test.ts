@@ -3,7 +3,8 @@
  * compose file is parsed and checked instead. Every service has its own volume, a /readyz health check
  * and its config mounted from configs/; every config parses with the node's own rules (once the shared
  * policy template is filled with real keys, as the operator does from `scitt-node init`) and matches
- * the devnet topology: names, sectors, roles, open registration, one bootstrap witness.
+ * the devnet topology: names, sectors, roles, mirrors and cross-registration, open registration, one
+ * bootstrap witness.
  */
 import '../packages/node/src/p2p/polyfill.js'
 import assert from 'node:assert/strict'
@@ -142,6 +143,8 @@ describe('deployment: docker-compose.yml, Dockerfile and configs/ (devnet topolo
         const fed = config.federation!
         assert.ok(fed !== undefined, `${spec.name} joins the federation`)
         assert.deepEqual(fed.roles, spec.roles)
+        assert.deepEqual(fed.mirror, spec.mirror.map((name) => `scitt.example/${name}`))
+        assert.deepEqual(fed.crossRegister, spec.crossRegister.map((name) => `scitt.example/${name}`))
         assert.deepEqual(fed.trust.origins.sort(), DEVNET_NODES.map((n) => `scitt.example/${n.name}`).sort())
         assert.equal(fed.trust.witnesses.length, DEVNET_NODES.length)
         assert.deepEqual(fed.bootstrap, spec.name === 'witness' ? [] : ['/dns4/witness/tcp/4001/p2p/WITNESS_PEER_ID'])

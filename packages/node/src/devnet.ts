@@ -34,15 +34,24 @@ export interface DevnetNodeSpec {
   roles: FederationRole[]
   /** The registries accept any did:key issuer; the witness takes no registrations. */
   openRegistration: boolean
+  /** Names of the nodes whose logs this node mirrors (federation.mirror). */
+  mirror: string[]
+  /** Of those, the ones whose entries it cross-registers into its own log (federation.crossRegister). */
+  crossRegister: string[]
 }
 
 /** The topology (configs/ and docker-compose.yml follow it; a test checks they match). The witness is last. */
 export const DEVNET_NODES: readonly DevnetNodeSpec[] = [
-  { name: 'iot', sector: 'iot', origin: 'devnet.localhost/iot', roles: ['witness', 'sector'], openRegistration: true },
-  { name: 'firmware', sector: 'firmware', origin: 'devnet.localhost/firmware', roles: ['witness', 'sector'], openRegistration: true },
-  { name: 'containers', sector: 'containers', origin: 'devnet.localhost/containers', roles: ['witness', 'sector'], openRegistration: true },
-  { name: 'witness', sector: undefined, origin: 'devnet.localhost/witness', roles: ['witness'], openRegistration: false },
+  { name: 'iot', sector: 'iot', origin: 'devnet.localhost/iot', roles: ['witness', 'sector', 'mirror'], openRegistration: true, mirror: ['firmware', 'containers'], crossRegister: [] },
+  { name: 'firmware', sector: 'firmware', origin: 'devnet.localhost/firmware', roles: ['witness', 'sector', 'mirror'], openRegistration: true, mirror: ['iot', 'containers'], crossRegister: ['iot'] },
+  { name: 'containers', sector: 'containers', origin: 'devnet.localhost/containers', roles: ['witness', 'sector', 'mirror'], openRegistration: true, mirror: ['iot', 'firmware'], crossRegister: [] },
+  { name: 'witness', sector: undefined, origin: 'devnet.localhost/witness', roles: ['witness', 'mirror'], openRegistration: false, mirror: ['iot', 'firmware', 'containers'], crossRegister: [] },
 ]
+
+/** The origins of the devnet nodes named in `names`. */
+function origins (names: readonly string[]): string[] {
+  return names.map((name) => DEVNET_NODES.find((n) => n.name === name)!.origin)
+}
 
 export interface DevnetNodeInfo {
   name: string
@@ -55,6 +64,10 @@ export interface DevnetNodeInfo {
   witnessVkey: string
   /** The receipt key as a COSE_Key, base64url. */
   receiptKey: string
+  /** Origins whose logs it mirrors (it answers for their entries too). */
+  mirrors: string[]
+  /** Of those, the ones whose entries it also registers into its own log. */
+  crossRegisters: string[]
 }
 
 export interface DevnetInfo {
@@ -110,6 +123,8 @@ function writeConfig (file: string, spec: DevnetNodeSpec, port: number, bootstra
     bootstrap,
     trustPolicy: `../${DEVNET_POLICY_FILE}`,
     roles: spec.roles,
+    mirror: origins(spec.mirror),
+    crossRegister: origins(spec.crossRegister),
     heartbeatMs: 500,
     announceMs: 2000,
     timeoutMs: 5000,
@@ -184,6 +199,8 @@ export class Devnet {
           logVkey: keys[i]!.logVkey,
           witnessVkey: keys[i]!.witnessVkey,
           receiptKey: toBase64Url(encodeCoseKey(node.receiptKey.coseKey)),
+          mirrors: origins(DEVNET_NODES[i]!.mirror),
+          crossRegisters: origins(DEVNET_NODES[i]!.crossRegister),
         })),
       }
       writeFileSync(join(dir, DEVNET_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`)

@@ -1,19 +1,20 @@
 /**
  * `scitt-node devnet` in process: four real nodes (three registries open to did:key issuers, one
  * witness) meshed over libp2p on loopback, every log cosigned to the shared policy's quorum, a
- * registration at one registry seen and cosigned by the others, devnet.json describing the network,
- * and a restart on the same directory reusing keys and data.
+ * registration at one registry seen and cosigned by the others, mirrored by them (and cross-registered
+ * by firmware), devnet.json describing the network, and a restart on the same directory reusing keys
+ * and data.
  */
 import '../src/p2p/polyfill.js'
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { checkCosignedCheckpoint, didKeyFromPublicKey, parsePolicy } from '@scitt/core'
+import { checkCosignedCheckpoint, didKeyFromPublicKey, getReceipts, leafHash, parsePolicy, toHex } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { DEVNET_NODES, Devnet, type DevnetInfo } from '../src/devnet.js'
 import { until } from './federation-helpers.js'
-import { http, makeIssuer, post, statement } from './helpers.js'
+import { bytes, http, makeIssuer, post, statement } from './helpers.js'
 
 describe('devnet (4 nodes in one process, loopback)', function () {
   this.timeout(60_000)
@@ -55,6 +56,19 @@ describe('devnet (4 nodes in one process, loopback)', function () {
       assert.equal(entrySize, 1)
       await until(() => devnet.nodes.every((n) => n.federation!.heads.latest('devnet.localhost/iot')?.quorum === true &&
         n.federation!.heads.latest('devnet.localhost/iot')?.size === entrySize), 10_000, 'every node sees the cosigned head')
+      // Every other node mirrors the IoT log and answers for the entry with IoT's own receipt; firmware
+      // also cross-registers it, so its transparent statement carries two receipts.
+      assert.deepEqual(info.nodes.map((n) => [n.name, n.mirrors, n.crossRegisters]), DEVNET_NODES.map((n) => [n.name, n.mirror.map((m) => `devnet.localhost/${m}`), n.crossRegister.map((m) => `devnet.localhost/${m}`)]))
+      const entryId = toHex(leafHash(await iot.log.entry(0)))
+      const iotReceipt = bytes(await http(`${iot.url}/entries/${entryId}`))
+      for (const name of ['firmware', 'containers', 'witness']) {
+        const node = devnet.node(name)
+        await until(async () => (await node.mirrors!.get('devnet.localhost/iot')?.log.indexOf(entryId)) !== undefined, 10_000, `${name} mirrors the entry`)
+        if (name !== 'firmware') assert.deepEqual(bytes(await http(`${node.url}/entries/${entryId}`)), iotReceipt, name)
+      }
+      const firmware = devnet.node('firmware')
+      await until(async () => (await firmware.log.indexOf(entryId)) !== undefined, 10_000, 'firmware cross-registers the entry')
+      assert.equal(getReceipts(bytes(await http(`${firmware.url}/entries/${entryId}/statement`))).length, 2)
     } finally {
       await devnet.stop()
     }
