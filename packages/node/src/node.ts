@@ -8,9 +8,10 @@
  * the mirrors (and cross-registrations) start; then the node is ready.
  *
  * Stop: stop accepting (readyz 503, new registrations 503, the listener closes), wait for requests in
- * flight and drain pending registrations, stop the cross-registrations and mirrors, leave the
- * federation, integrate what is queued (the log publishes a last checkpoint), then close the verify
- * workers and the database.
+ * flight and drain pending registrations, stop the cross-registrations and mirrors, integrate what is
+ * queued (the log publishes a last checkpoint), leave the federation once it has gossiped that
+ * checkpoint and asked its witnesses to cosign it (bounded), then close the verify workers and the
+ * database.
  *
  * Storage: the log owns the root keyspace of the node's LevelDB under one-byte prefixes ('s', 'c',
  * 't', 'e', 'i'); the federation (witness state, evidence, mirror receipt keys, cross-registration
@@ -301,9 +302,9 @@ export class ScittNode {
     await closed
     await Promise.all(this.#crossRegistrations.map(async (c) => c.stop()))
     await this.#mirrors?.stop()
-    await this.#federation?.stop()
-    await this.log.close() // integrates anything queued and publishes its checkpoint
+    await this.log.close() // integrates anything queued and publishes its checkpoint...
     await this.#registrar.drain()
+    await this.#federation?.stop() // ...which the federation gossips (and has cosigned) before it leaves
     await this.#pool.close()
     await this.#db.close()
     const cp = this.log.latestCheckpoint()

@@ -84,6 +84,10 @@ export interface StartFederatedOptions {
   mirror?: string[]
   /** Mirrored origins to cross-register (federation.crossRegister). */
   crossRegister?: string[]
+  /** Last changes to the raw config before it is written. */
+  configure?: (raw: Record<string, any>) => void
+  /** ScittNode's longest wait for requests in flight when stopping. */
+  stopTimeoutMs?: number
 }
 
 /**
@@ -114,9 +118,10 @@ export async function startFederated (keys: NodeKeys, o: StartFederatedOptions):
     ...(o.mirror === undefined ? {} : { mirror: o.mirror }),
     ...(o.crossRegister === undefined ? {} : { crossRegister: o.crossRegister }),
   }
+  o.configure?.(raw)
   const configFile = join(keys.dir, `config${suffix}.json`)
   writeFileSync(configFile, JSON.stringify(raw))
-  const node = await ScittNode.start({ config: loadConfig(configFile) })
+  const node = await ScittNode.start({ config: loadConfig(configFile), ...(o.stopTimeoutMs === undefined ? {} : { stopTimeoutMs: o.stopTimeoutMs }) })
   const federation = node.federation
   if (federation === undefined) {
     await node.stop()

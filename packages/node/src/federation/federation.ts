@@ -91,6 +91,7 @@ export class Federation {
   #cosigned: string | undefined
   #pending: PublishedCheckpoint | undefined
   #witnessing: Promise<void> | undefined
+  readonly #publishing = new Set<Promise<void>>()
   #rewitnessedAt = 0
   #announceTimer: ReturnType<typeof setInterval> | undefined
   #announceSoon: ReturnType<typeof setTimeout> | undefined
@@ -200,8 +201,19 @@ export class Federation {
     await this.#announce()
   }
 
-  async stop (): Promise<void> {
+  /**
+   * Leaves the network. What is under way first gets up to `settleMs` (default: the request timeout)
+   * to finish: the gossip of the latest checkpoint (the node's last, when it is stopping) and its
+   * cosigning.
+   */
+  async stop (settleMs = this.#limits.timeoutMs): Promise<void> {
     if (this.#stopped) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      Promise.allSettled([...this.#publishing, this.#witnessing]),
+      new Promise((resolve) => { timer = setTimeout(resolve, settleMs) }),
+    ])
+    clearTimeout(timer)
     this.#stopped = true
     clearInterval(this.#announceTimer)
     clearTimeout(this.#announceSoon)
@@ -297,11 +309,12 @@ export class Federation {
 
   async #publish (topic: string, data: Uint8Array): Promise<void> {
     if (this.#stopped) return
-    try {
-      await this.network.services.pubsub.publish(topic, data)
-    } catch (err) {
+    const publishing = this.network.services.pubsub.publish(topic, data).then(() => {}, (err: unknown) => {
       this.#o.logger.debug({ topic, err: (err as Error).message }, 'publish failed')
-    }
+    })
+    this.#publishing.add(publishing)
+    await publishing
+    this.#publishing.delete(publishing)
   }
 
   async #announce (): Promise<void> {
