@@ -37,7 +37,7 @@ for (let i = 0; i < ENTRIES; i += 8192) {
   await Promise.all(Array.from({ length: Math.min(8192, ENTRIES - i) }, (_, j) => log.add(benchEntry(i + j))))
 }
 const network = await createNetwork({ peerSeed: sha256Digest(utf8('origin peer')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], scoredTopics: [] })
-await handleRequests(network, protocol, async (body) => serveLogData(body, (o) => (o === origin ? log : undefined)),
+await handleRequests(network, protocol, async (body) => serveLogData(body, { log: (o) => (o === origin ? log : undefined), descriptor: () => undefined }),
   { maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER, timeoutMs: 10_000 })
 process.stdout.write(JSON.stringify({
   multiaddr: network.getMultiaddrs()[0]!.toString(),

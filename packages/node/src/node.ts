@@ -237,6 +237,7 @@ export class ScittNode {
       roles: fed.roles,
       mirrors: fed.mirror,
       heldLog: (origin) => this.#mirrors?.get(origin)?.log,
+      heldDescriptor: (origin) => this.#mirrors?.descriptor(origin),
       logger: this.#logger,
       metrics: new FederationMetrics(this.metrics.registry),
       heartbeatMs: fed.heartbeatMs,

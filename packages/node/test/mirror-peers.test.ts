@@ -45,7 +45,7 @@ describe('a mirror and the peers it fetches from', function () {
 
   /** A peer answering from the origin's log through the protocol's encoder, then `tamper`. */
   const peer = (tamper?: Tamper) => async (resource: string): Promise<Uint8Array> => {
-    const answer = decodeLogDataAnswer(await serveLogData(encodeLogDataRequest(ORIGIN, resource), (o) => (o === ORIGIN ? origin : undefined)))
+    const answer = decodeLogDataAnswer(await serveLogData(encodeLogDataRequest(ORIGIN, resource), { log: (o) => (o === ORIGIN ? origin : undefined), descriptor: () => undefined }))
     return tamper === undefined ? answer : tamper(resource, answer)
   }
   const source = (peers: Record<string, (resource: string) => Promise<Uint8Array>>): MirrorSource => ({

@@ -3,7 +3,8 @@
  * LevelDB, libp2p over TCP): the firmware node mirrors and cross-registers the IoT node's log, the
  * containers node mirrors it too. A statement registered at IoT is returned by the firmware node with
  * IoT's own receipt (byte for byte), carries two receipts there once cross-registered, and is still
- * served with the IoT node stopped.
+ * served with the IoT node stopped; a new mirror started then learns IoT's key from the other mirrors
+ * and catches up from them.
  */
 import '../src/p2p/polyfill.js'
 import assert from 'node:assert/strict'
@@ -130,8 +131,9 @@ describe('mirrors over libp2p (iot mirrored by firmware and containers, loopback
     assert.match(metrics, /scitt_cross_registrations_total\{origin="iot.example\/log",outcome="registered"\} [1-9]/)
   })
 
+  let iotKey: ReturnType<typeof nodeSignatures.verifier>
   it('with the IoT node stopped, the mirrors still serve its entries, receipts and offline proofs', async () => {
-    const iotKey = await receiptKey(iot)
+    iotKey = await receiptKey(iot)
     await iot.stop()
     const { id, body } = registered[42]!
     const receipt = bytes(await http(`${containers.node.url}/entries/${id}`))
@@ -142,6 +144,21 @@ describe('mirrors over libp2p (iot mirrored by firmware and containers, loopback
     assert.equal(parsed.index, 42)
     const checkpoint = verifyProofFile(parsed, leafHash(decodeEntry(body)), keys.iot.logVerifier)
     assert.equal(checkpoint.origin, keys.iot.origin)
+  })
+
+  it('a new mirror started while IoT is away learns its key and catches up from the other mirrors', async () => {
+    const late = initFederatedDir(join(root, 'late'), 'late.example/log', issuer)
+    const policy = policyText([keys.iot, keys.firmware, keys.containers, late], [keys.firmware, keys.containers], 1)
+    const node = await startFederated(late, { name: NAME, policy, bootstrap: firmware.federation.multiaddrs, mirror: [keys.iot.origin] })
+    try {
+      const size = firmware.node.mirrors!.get(keys.iot.origin)!.size
+      await until(() => node.node.mirrors?.get(keys.iot.origin)?.size === size, 30_000, `the late mirror at ${size}`)
+      const { id, body } = registered[123]!
+      verifyReceipt(bytes(await http(`${node.node.url}/entries/${id}`)), { entry: decodeEntry(body) }, iotKey)
+      assert.deepEqual((await node.node.mirrors!.get(keys.iot.origin)!.log.fsck()).errors, [])
+    } finally {
+      await node.stop()
+    }
   })
 })
 

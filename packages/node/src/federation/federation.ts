@@ -58,6 +58,8 @@ export interface FederationOptions {
   mirrors?: string[]
   /** The log of another origin that this node holds (its mirrors), served over the log-data protocol. */
   heldLog?: (origin: string) => Log | undefined
+  /** The signed descriptor this node keeps for an origin it mirrors, served over the log-data protocol. */
+  heldDescriptor?: (origin: string) => Uint8Array | undefined
   logger: Logger
   metrics?: FederationMetrics
   /** Gossipsub heartbeat (ms). */
@@ -92,6 +94,9 @@ export class Federation {
   #pending: PublishedCheckpoint | undefined
   #witnessing: Promise<void> | undefined
   readonly #publishing = new Set<Promise<void>>()
+  #ownDescriptor: Uint8Array | undefined
+  /** The latest signed descriptor per origin. */
+  readonly #signedDescriptors = new Map<string, { time: number, signed: Uint8Array }>()
   #rewitnessedAt = 0
   #announceTimer: ReturnType<typeof setInterval> | undefined
   #announceSoon: ReturnType<typeof setTimeout> | undefined
@@ -188,8 +193,10 @@ export class Federation {
     }, this.#limits)
     await handleRequests(this.network, this.protocols.consistency, async (body) => encodeConsistencyAnswer(await this.#serveConsistency(body)), { ...this.#limits, maxRequestBytes: 1024, maxResponseBytes: 8 * 1024 })
     await handleRequests(this.network, this.protocols.head, async (body) => this.#serveHead(body), { ...this.#limits, maxRequestBytes: 1024, maxResponseBytes: MAX_CHECKPOINT_MESSAGE })
-    await handleRequests(this.network, this.protocols.logData, async (body) => serveLogData(body, (origin) => (origin === this.origin ? this.#o.log : this.#o.heldLog?.(origin))),
-      { ...this.#limits, maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER })
+    await handleRequests(this.network, this.protocols.logData, async (body) => serveLogData(body, {
+      log: (origin) => (origin === this.origin ? this.#o.log : this.#o.heldLog?.(origin)),
+      descriptor: (origin) => (origin === this.origin ? this.#ownDescriptor : this.#o.heldDescriptor?.(origin)),
+    }), { ...this.#limits, maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER })
     // A peer (re)subscribed: announce soon, once for a burst (n joining peers would otherwise cost n² announces).
     pubsub.addEventListener('subscription-change', () => {
       this.#announceSoon ??= setTimeout(() => { this.#announceSoon = undefined; void this.#announce() }, 100)
@@ -331,7 +338,8 @@ export class Federation {
       ...(this.#o.sector === undefined ? {} : { sector: this.#o.sector }),
       ...(this.#o.mirrors === undefined || this.#o.mirrors.length === 0 ? {} : { mirrors: this.#o.mirrors }),
     }
-    await this.#publish(this.topics.announce, new TextEncoder().encode(signDescriptor(d, this.#o.logSigner)))
+    this.#ownDescriptor = utf8(signDescriptor(d, this.#o.logSigner))
+    await this.#publish(this.topics.announce, this.#ownDescriptor)
   }
 
   /**
@@ -344,11 +352,9 @@ export class Federation {
     return [...new Set([...own, ...mirrors])].filter((p) => p !== this.peerId)
   }
 
-  /** The latest trusted descriptor an origin announced (undefined when none arrived yet). */
-  descriptorOf (origin: string): Descriptor | undefined {
-    let latest: Descriptor | undefined
-    for (const d of this.#descriptors.get(origin)?.values() ?? []) if (latest === undefined || d.time > latest.time) latest = d
-    return latest
+  /** The latest trusted descriptor an origin announced, as signed (undefined when none arrived yet). */
+  signedDescriptorOf (origin: string): Uint8Array | undefined {
+    return this.#signedDescriptors.get(origin)?.signed
   }
 
   /** Learns a trusted descriptor's addresses and dials it, so that the federation's peers form a mesh. */
@@ -410,7 +416,9 @@ export class Federation {
       if (known !== undefined && known.time > d.time) return TopicValidatorResult.Ignore
       if (!byPeer.has(d.peer) && byPeer.size >= 16) return TopicValidatorResult.Ignore
       byPeer.set(d.peer, d)
-      this.#emit({ type: 'descriptor', descriptor: d })
+      const latest = this.#signedDescriptors.get(d.origin)
+      if (latest === undefined || latest.time <= d.time) this.#signedDescriptors.set(d.origin, { time: d.time, signed: data })
+      this.#emit({ type: 'descriptor', descriptor: d, signed: data })
       void this.#connect(d).then(async () => {
         if (d.witness !== undefined) this.#rewitness()
         if (known === undefined) await this.#catchUp(d)
@@ -615,7 +623,7 @@ export type FederationEvent =
   | { type: 'head', origin: string, size: number }
   | { type: 'quorum', size: number, note: string }
   | { type: 'evidence', id: string, evidence: Evidence }
-  | { type: 'descriptor', descriptor: Descriptor }
+  | { type: 'descriptor', descriptor: Descriptor, signed: Uint8Array }
 
 /** Gossip verdicts from error codes (architecture.md "Errors"): unknown → Ignore, anything else → Reject. */
 function verdictFor (err: unknown): TopicValidatorResult {

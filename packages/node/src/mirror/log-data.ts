@@ -3,8 +3,10 @@
  * own and its mirrors) so that a mirror can fetch from the origin or from any other mirror. One request,
  * one answer, both size-limited and strictly parsed:
  * - request: `<origin>\n<resource>\n`, where resource is a C2SP tlog-tiles path (`tile/<L>/<N>[.p/<W>]`,
- *   `tile/entries/<N>[.p/<W>]`) or `checkpoints/<size>`: the checkpoints the log stored above that size,
- *   in size order (with their receipt seals), as many as fit MAX_CHECKPOINTS_ANSWER;
+ *   `tile/entries/<N>[.p/<W>]`), `checkpoints/<size>`: the checkpoints the log stored above that size,
+ *   in size order (with their receipt seals), as many as fit MAX_CHECKPOINTS_ANSWER, or `descriptor`:
+ *   the origin's signed announce descriptor (so that a new mirror learns the origin's receipt key
+ *   while the origin is away; it is signed by the origin's log key);
  * - answer: `ok\n` ‖ body, or `error <code>: <reason>\n`. A checkpoints body is a sequence of
  *   u32be(length) ‖ checkpoint message (federation/wire.ts).
  * The data is not trusted because of who sent it: the mirror recomputes every root (Log.appendVerified).
@@ -24,7 +26,13 @@ export const MAX_CHECKPOINTS_ANSWER = 2 * 1024 * 1024
 const MAX_CHECKPOINTS = 1024
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/
 
-export type LogDataResource = ParsedTilePath | { kind: 'checkpoints', size: number }
+export type LogDataResource = ParsedTilePath | { kind: 'checkpoints', size: number } | { kind: 'descriptor' }
+
+/** What a node serves: the logs it holds and the signed descriptors it keeps, by origin. */
+export interface LogDataHoldings {
+  log: (origin: string) => Log | undefined
+  descriptor: (origin: string) => Uint8Array | undefined
+}
 
 export interface LogDataRequest {
   origin: string
@@ -40,6 +48,7 @@ export function decodeLogDataRequest (bytes: Uint8Array): LogDataRequest {
   const lines = fromUtf8(bytes).split('\n')
   if (lines.length !== 3 || lines[2] !== '' || !isValidKeyName(lines[0])) throw malformed('bad log-data request')
   const resource = lines[1]!
+  if (resource === 'descriptor') return { origin: lines[0]!, resource: { kind: 'descriptor' } }
   if (resource.startsWith('checkpoints/')) {
     const size = resource.slice('checkpoints/'.length)
     if (!DECIMAL.test(size) || !Number.isSafeInteger(Number(size))) throw malformed('bad log-data request size')
@@ -48,11 +57,16 @@ export function decodeLogDataRequest (bytes: Uint8Array): LogDataRequest {
   return { origin: lines[0]!, resource: parseTilePath(resource) }
 }
 
-/** Answers one request from the logs `find` gives by origin; failures become error answers. */
-export async function serveLogData (body: Uint8Array, find: (origin: string) => Log | undefined): Promise<Uint8Array> {
+/** Answers one request from what the node holds; failures become error answers. */
+export async function serveLogData (body: Uint8Array, holdings: LogDataHoldings): Promise<Uint8Array> {
   try {
     const { origin, resource } = decodeLogDataRequest(body)
-    const log = find(origin)
+    if (resource.kind === 'descriptor') {
+      const signed = holdings.descriptor(origin)
+      if (signed === undefined) throw new ScittError('NOT_FOUND', `no descriptor of ${origin} here`)
+      return ok(signed)
+    }
+    const log = holdings.log(origin)
     if (log === undefined) throw new ScittError('NOT_FOUND', `no log of ${origin} here`)
     switch (resource.kind) {
       case 'hash': return ok(await log.tile(resource.tile))

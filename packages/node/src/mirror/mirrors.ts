@@ -1,13 +1,16 @@
 /**
  * The mirrors of a node: one Mirror per origin that `federation.mirror` lists, each a Log.openMirror in
  * its own sublevel of the node's LevelDB (named after hex(SHA-256(origin)), as its HTTP prefix
- * `/logs/<hex>/`). A mirror opens once the origin's receipt key is known (from the origin's trusted
- * descriptor, then kept in the federation store), so that every stored seal is checked against it.
+ * `/logs/<hex>/`). A mirror opens once the origin's receipt key is known, from the origin's signed
+ * descriptor: announced by the origin, or fetched from a peer that mirrors it (the log-data protocol's
+ * `descriptor`), then kept in the federation store and served to others; every stored seal is checked
+ * against that key.
  * Heads seen in the federation trigger catch-up; a timer retries what events missed; an origin with
  * evidence of equivocation against it is no longer followed.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { decodeCoseKey, fromBase64Url, sha256Digest, toHex, utf8 } from '@scitt/core'
+import { decodeCoseKey, equalBytes, fromBase64Url, sha256Digest, toHex, utf8 } from '@scitt/core'
+import { openDescriptor } from '../federation/descriptor.js'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log, type LogDatabase } from '@scitt/log'
 import type { Federation, FederationEvent } from '../federation/federation.js'
@@ -41,7 +44,7 @@ export function originHash (origin: string): string {
   return toHex(sha256Digest(utf8(origin)))
 }
 
-const RECEIPT_KEY = 'mirror-receipt-key!'
+const DESCRIPTOR = 'mirror-descriptor!'
 
 export class Mirrors {
   readonly #o: MirrorsOptions
@@ -49,6 +52,8 @@ export class Mirrors {
   readonly #opening = new Map<string, Promise<void>>()
   readonly #source: MirrorSource
   readonly #listeners: Array<(mirror: Mirror) => void> = []
+  /** The origins' signed descriptors this node keeps (and serves). */
+  readonly #descriptors = new Map<string, Uint8Array>()
   #unsubscribe: (() => void) | undefined
   #timer: ReturnType<typeof setInterval> | undefined
   #stopped = false
@@ -68,14 +73,18 @@ export class Mirrors {
     const mirrors = new Mirrors(o)
     mirrors.#unsubscribe = o.federation.on((event) => { mirrors.#onEvent(event) })
     for (const origin of o.origins) {
-      const stored = await o.store.get(RECEIPT_KEY + origin)
-      const announced = o.federation.descriptorOf(origin)?.receiptKey
-      const key = stored ?? (announced === undefined ? undefined : fromBase64Url(announced))
-      if (key !== undefined) await mirrors.#open(origin, key)
+      const signed = o.federation.signedDescriptorOf(origin) ?? await o.store.get(DESCRIPTOR + origin)
+      if (signed !== undefined) await mirrors.#adopt(origin, signed).catch((err: unknown) => { mirrors.#cannotOpen(origin, err) })
     }
-    mirrors.#timer = setInterval(() => { for (const m of mirrors.#mirrors.values()) m.sync() }, o.retryMs ?? 15_000)
+    mirrors.#timer = setInterval(() => { mirrors.#retry() }, o.retryMs ?? 15_000)
     mirrors.#timer.unref()
+    mirrors.#retry()
     return mirrors
+  }
+
+  /** The signed descriptor kept for a mirrored origin (served over the log-data protocol). */
+  descriptor (origin: string): Uint8Array | undefined {
+    return this.#descriptors.get(origin)
   }
 
   /** The mirror of an origin, once open. */
@@ -110,7 +119,7 @@ export class Mirrors {
   statusJson (): unknown {
     return this.#o.origins.map((origin) => {
       const m = this.#mirrors.get(origin)
-      return m === undefined ? { origin, state: 'waiting for the origin\'s descriptor (its receipt key)' } : { ...(m.statusJson() as object), state: 'open', path: `/logs/${originHash(origin)}/` }
+      return m === undefined ? { origin, state: 'waiting for the origin\'s descriptor (its receipt key), from the origin or a peer that mirrors it' } : { ...(m.statusJson() as object), state: 'open', path: `/logs/${originHash(origin)}/` }
     })
   }
 
@@ -119,17 +128,50 @@ export class Mirrors {
     if (event.type === 'head') {
       this.#mirrors.get(event.origin)?.onHead(event.size)
     } else if (event.type === 'descriptor') {
-      const { origin, receiptKey } = event.descriptor
-      if (!this.#o.origins.includes(origin) || receiptKey === undefined || this.#mirrors.has(origin) || this.#opening.has(origin)) return
-      const opening = (async () => {
-        const key = fromBase64Url(receiptKey)
-        await this.#o.store.put(RECEIPT_KEY + origin, key, { sync: true })
-        await this.#open(origin, key)
-      })().catch((err: unknown) => {
-        this.#o.logger.warn({ origin, err: (err as Error).message }, 'could not open the mirror')
-      }).finally(() => { this.#opening.delete(origin) })
-      this.#opening.set(origin, opening)
+      const { origin, mirrors } = event.descriptor
+      if (this.#o.origins.includes(origin)) this.#opened(origin, async () => { await this.#adopt(origin, event.signed) })
+      // A peer that mirrors an origin still waiting here can give its descriptor.
+      else if (mirrors?.some((m) => this.#o.origins.includes(m) && !this.#mirrors.has(m)) === true) this.#retry()
     }
+  }
+
+  /** Runs `open` for an origin not open yet, one at a time per origin. */
+  #opened (origin: string, open: () => Promise<void>): void {
+    if (this.#mirrors.has(origin) || this.#opening.has(origin)) return
+    const opening = open().catch((err: unknown) => { this.#cannotOpen(origin, err) }).finally(() => { this.#opening.delete(origin) })
+    this.#opening.set(origin, opening)
+  }
+
+  #cannotOpen (origin: string, err: unknown): void {
+    this.#o.logger.warn({ origin, err: (err as Error).message }, 'could not open the mirror')
+  }
+
+  /** Syncs the open mirrors; for the others, asks the peers that mirror the origin for its descriptor. */
+  #retry (): void {
+    if (this.#stopped) return
+    for (const m of this.#mirrors.values()) m.sync()
+    for (const origin of this.#o.origins) {
+      this.#opened(origin, async () => {
+        for (const peer of this.#o.federation.peersFor(origin).slice(0, 4)) {
+          const signed = await this.#source.fetch(peer, origin, 'descriptor').catch(() => undefined)
+          if (signed === undefined) continue
+          await this.#adopt(origin, signed)
+          return
+        }
+      })
+    }
+  }
+
+  /** Opens the mirror with the receipt key of the origin's signed descriptor (verified with the trust policy), and keeps the descriptor. */
+  async #adopt (origin: string, signed: Uint8Array): Promise<void> {
+    if (this.#stopped || this.#mirrors.has(origin)) return
+    const d = openDescriptor(signed, (o) => this.#o.trust.logVerifiers(o))
+    if (d.origin !== origin) throw new TypeError(`a descriptor of ${d.origin} given for ${origin}`)
+    if (d.receiptKey === undefined) throw new TypeError(`the descriptor of ${origin} has no receipt key`)
+    const stored = await this.#o.store.get(DESCRIPTOR + origin)
+    if (stored === undefined || !equalBytes(stored, signed)) await this.#o.store.put(DESCRIPTOR + origin, signed, { sync: true })
+    this.#descriptors.set(origin, signed)
+    await this.#open(origin, fromBase64Url(d.receiptKey))
   }
 
   async #open (origin: string, receiptKey: Uint8Array): Promise<void> {
