@@ -228,32 +228,44 @@ export class Devnet {
   }
 }
 
-/** What to do next, printed by `scitt-node devnet` (the quick-start test runs its `npx scitt` lines as printed). */
+/**
+ * What to do next, printed by `scitt-node devnet` (the quick-start test runs its `npx scitt` lines as
+ * printed): register at the IoT registry, then fetch from the firmware registry, which mirrors IoT and
+ * cross-registers its entries: the transparent statement carries IoT's receipt and firmware's own,
+ * verified offline with both registries' keys, and the offline proof verifies with the witness quorum.
+ */
 export function devnetWalkThrough (devnet: Devnet, cwd: string, logFile: string): string {
   const short = (path: string): string => { const r = relative(cwd, path); return r === '' ? '.' : r.startsWith('..') ? path : r }
   const d = short(devnet.dir)
   const info = devnet.info
-  const iot = info.nodes.find((n) => n.name === 'iot')!
+  const node = (name: string): DevnetNodeInfo => info.nodes.find((n) => n.name === name)!
+  const iot = node('iot')
+  const firmware = node('firmware')
+  const policy = short(info.policy)
   const width = Math.max(...info.nodes.map((n) => n.name.length))
+  const nameOf = (origin: string): string => info.nodes.find((n) => n.origin === origin)?.name ?? origin
+  const mirroring = info.nodes.map((n) => `${n.name} ← ${n.mirrors.map(nameOf).join(', ')}${n.crossRegisters.length === 0 ? '' : ` (cross-registers ${n.crossRegisters.map(nameOf).join(', ')})`}`)
   return `
 scitt devnet is running: federation ${info.federation}, ${info.nodes.length} nodes on 127.0.0.1
 ${info.nodes.map((n) => `  ${n.name.padEnd(width)}  ${n.url}   origin ${n.origin}${n.sector === null ? ', independent witness' : `, sector ${n.sector}`}, tree size ${devnet.node(n.name).log.latestCheckpoint()?.size ?? 0}`).join('\n')}
+  mirrors         ${mirroring.join('; ')}
   data and keys   ${d}/<node>/   (reused by the next start)
-  network         ${short(join(devnet.dir, DEVNET_INFO_FILE))}   trust policy ${short(info.policy)}
+  network         ${short(join(devnet.dir, DEVNET_INFO_FILE))}   trust policy ${policy}
   logs (NDJSON)   ${short(logFile)}
-  try             curl ${iot.url}/checkpoint      curl ${iot.url}/federation
+  try             curl ${iot.url}/checkpoint      curl ${firmware.url}/federation
 
-Register and verify a statement (in another terminal, in this folder):
+Register a statement at IoT, fetch it from firmware (a mirror of IoT), verify offline (in another terminal, in this folder):
   npx scitt keygen --out ${d}/issuer.jwk
   echo '{"name": "demo-sbom"}' > ${d}/sbom.json
   npx scitt sign --key ${d}/issuer.jwk --iss did:key --sub demo-app@1.0 --content-type application/spdx+json --out ${d}/sbom.cose ${d}/sbom.json
-  npx scitt register --node ${iot.url} --wait ${d}/sbom.cose        # prints the entry id
-  npx scitt keys --node ${iot.url} --out ${d}/node-keys.cbor
-  npx scitt get ENTRY_ID --node ${iot.url} --statement --out ${d}/sbom.transparent.cose
-  npx scitt verify ${d}/sbom.transparent.cose --node-keys ${d}/node-keys.cbor --allow-did-key
-  npx scitt checkpoint --node ${iot.url} --policy ${short(info.policy)}        # cosigned by ${DEVNET_QUORUM} of the 4 witnesses
-  npx scitt get ENTRY_ID --node ${iot.url} --proof --out ${d}/sbom.tlog-proof
-  npx scitt verify ${d}/sbom.tlog-proof --entry ENTRY_ID --policy ${short(info.policy)}        # offline, with the witness quorum
+  npx scitt register --node ${iot.url} --wait ${d}/sbom.cose        # at IoT; prints the entry id
+  npx scitt keys --node ${iot.url} --out ${d}/iot-keys.cbor        # receipt keys: check the kids against devnet.json
+  npx scitt keys --node ${firmware.url} --out ${d}/firmware-keys.cbor
+  npx scitt get ENTRY_ID --node ${firmware.url} --statement --min-receipts 2 --wait 30 --out ${d}/sbom.transparent.cose        # IoT's receipt and firmware's own
+  npx scitt verify ${d}/sbom.transparent.cose --node-keys ${d}/iot-keys.cbor --node-keys ${d}/firmware-keys.cbor --allow-did-key
+  npx scitt get ENTRY_ID --node ${firmware.url} --proof --policy ${policy} --wait 30 --out ${d}/sbom.tlog-proof        # once cosigned
+  npx scitt verify ${d}/sbom.tlog-proof --entry ENTRY_ID --policy ${policy}        # offline, with the witness quorum
+  npx scitt checkpoint --node ${firmware.url} --policy ${policy}        # cosigned by ${DEVNET_QUORUM} of the 4 witnesses
 
 Ctrl-C stops every node.`
 }

@@ -31,7 +31,8 @@ import type { FederationConfig, NodeConfig } from './config.js'
 import { Federation } from './federation/federation.js'
 import { CrossRegistration } from './mirror/cross-registration.js'
 import { MirrorMetrics } from './mirror/metrics.js'
-import { Mirrors, originHash } from './mirror/mirrors.js'
+import { Mirrors } from './mirror/mirrors.js'
+import { originHash } from './mirror/origin-hash.js'
 import { FederationMetrics } from './federation/metrics.js'
 import { createHttpServer, type HttpServer } from './http/server.js'
 import type { HeldLog } from './http/services.js'
@@ -132,6 +133,7 @@ export class ScittNode {
       hash: this.#ownHash,
       log: this.log,
       checkpointNote: () => this.#federation?.cosignedCheckpoint() ?? this.log.latestCheckpoint()?.note,
+      descriptor: () => this.#federation?.ownDescriptor,
     }
     const heads = this.#federation?.heads
     return [own, ...(this.#mirrors?.all() ?? []).map((m): HeldLog => ({
@@ -143,6 +145,7 @@ export class ScittNode {
         const head = heads?.latest(m.origin)
         return head !== undefined && latest !== undefined && head.size === latest.size && equalBytes(head.rootHash, latest.rootHash) ? head.note : latest?.note
       },
+      descriptor: () => this.#mirrors?.descriptor(m.origin),
     }))]
   }
 

@@ -12,10 +12,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  MEDIA_TYPE, decodeCoseKeySet, entryBytes, entryId, getReceipts, leafHash, parseEntryBundle, parseProofFile, verifyProofFile, verifyReceipt,
+  MEDIA_TYPE, decodeCoseKey, decodeCoseKeySet, entryBytes, fromBase64Url, isScittError, entryId, getReceipts, leafHash, parseEntryBundle, parseProofFile, verifyProofFile, verifyReceipt,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { originHash } from '../src/mirror/mirrors.js'
+import { Level } from 'level'
+import { Log, type LogDatabase } from '@scitt/log'
+import { openDescriptor } from '../src/federation/descriptor.js'
+import { silentLogger } from '../src/logger.js'
+import { Mirror } from '../src/mirror/mirror.js'
+import { originHash } from '../src/mirror/origin-hash.js'
+import { federationSource, type SourceFederation } from '../src/mirror/source.js'
 import { initFederatedDir, policyText, startFederated, until, type FederatedNode, type NodeKeys } from './federation-helpers.js'
 import { bytes, http, makeIssuer, post, statement } from './helpers.js'
 
@@ -129,6 +135,35 @@ describe('mirrors over libp2p (iot mirrored by firmware and containers, loopback
     assert.equal(getReceipts(bytes(await http(`${containers.node.url}/entries/${id}/statement`))).length, 1)
     const metrics = (await http(`${firmware.node.url}/metrics`)).body.toString()
     assert.match(metrics, /scitt_cross_registrations_total\{origin="iot.example\/log",outcome="registered"\} [1-9]/)
+  })
+
+  it('falls back to a peer\'s HTTP API when it cannot be reached over libp2p (the same resources, checked the same way)', async () => {
+    // A federation view whose only peer is the containers mirror, unreachable over libp2p.
+    const unreachable = {
+      peersFor: () => [containers.federation.peerId],
+      httpUrlOf: (peer: string) => (peer === containers.federation.peerId ? containers.node.url : undefined),
+      network: { dialProtocol: async () => { throw new Error('connection refused') } },
+      protocols: { logData: '/scitt/mirrornet/log-data/1' },
+    } as unknown as SourceFederation
+    const source = federationSource(unreachable, 3000)
+    const descriptor = openDescriptor(await source.fetch(containers.federation.peerId, keys.iot.origin, 'descriptor'), () => [keys.iot.logVerifier])
+    assert.equal(descriptor.origin, keys.iot.origin)
+    const coseKey = decodeCoseKey(fromBase64Url(descriptor.receiptKey!))
+    const db = new Level<Uint8Array, Uint8Array>(join(root, 'http-mirror'), { keyEncoding: 'view', valueEncoding: 'view' })
+    await db.open()
+    try {
+      const log = await Log.openMirror({ db: db as unknown as LogDatabase, origin: keys.iot.origin, verifier: keys.iot.logVerifier, receiptVerifier: nodeSignatures.verifier(coseKey.algorithm, coseKey.publicKey), sync: false })
+      const mirror = new Mirror({ origin: keys.iot.origin, log, source, logger: silentLogger() })
+      mirror.sync()
+      await mirror.idle()
+      assert.equal(mirror.size, iot.node.log.latestCheckpoint()!.size)
+      assert.deepEqual(await log.receipt(200), await iot.node.log.receipt(200))
+      assert.deepEqual(mirror.badPeers(), [])
+      await assert.rejects(source.fetch(containers.federation.peerId, 'unknown.example/log', 'checkpoints/0'), (err: unknown) => isScittError(err, 'NOT_FOUND'))
+      await log.close()
+    } finally {
+      await db.close()
+    }
   })
 
   let iotKey: ReturnType<typeof nodeSignatures.verifier>

@@ -352,6 +352,20 @@ export class Federation {
     return [...new Set([...own, ...mirrors])].filter((p) => p !== this.peerId)
   }
 
+  /** This node's latest signed descriptor (undefined before its first announce). */
+  get ownDescriptor (): Uint8Array | undefined {
+    return this.#ownDescriptor
+  }
+
+  /** The HTTP URL a peer announced in its trusted descriptor (undefined when it announced none). */
+  httpUrlOf (peer: string): string | undefined {
+    for (const byPeer of this.#descriptors.values()) {
+      const http = byPeer.get(peer)?.http
+      if (http !== undefined) return http
+    }
+    return undefined
+  }
+
   /** The latest trusted descriptor an origin announced, as signed (undefined when none arrived yet). */
   signedDescriptorOf (origin: string): Uint8Array | undefined {
     return this.#signedDescriptors.get(origin)?.signed

@@ -18,6 +18,8 @@ export interface HeldLog {
   log: Log
   /** The latest checkpoint note, with the witnesses' cosignatures when the federation has gathered them. */
   checkpointNote: () => string | undefined
+  /** The origin's signed announce descriptor, when the node has it. */
+  descriptor: () => Uint8Array | undefined
 }
 
 export interface HttpServices {

@@ -5,11 +5,14 @@
  *                                                cosignatures gathered by the federation, when it has any
  *   GET [/logs/<hex>]/tile/<L>/<N>[.p/<W>]       hash tiles, application/octet-stream
  *   GET [/logs/<hex>]/tile/entries/<N>[.p/<W>]   entry bundles, application/octet-stream
+ *   GET /logs/<hex>/checkpoints/<size>           the log-data protocol's `checkpoints/<size>` body
+ *   GET /logs/<hex>/descriptor                   the origin's signed descriptor (log-data `descriptor`)
  * Full tiles never change: `Cache-Control: public, max-age=31536000, immutable`. Partial tiles are
  * cached briefly (a partial tile of one width never changes, but it is superseded as the tree grows).
  * Bodies are gzip-compressed when the client accepts it.
  */
 import { ScittError, TILE_WIDTH, parseTilePath } from '@scitt/core'
+import { MAX_CHECKPOINTS_LISTED, encodeCheckpointList } from '../mirror/log-data.js'
 import { sendMaybeGzip, send } from './respond.js'
 import type { Context, Router } from './router.js'
 import type { HeldLog, HttpServices } from './services.js'
@@ -28,6 +31,19 @@ export function tileRoutes (router: Router, services: HttpServices): void {
   router.add('GET', 'tile', /^\/(tile\/.+)$/, async (ctx) => { await sendTile(ctx, own(), ctx.params[0]!) })
   router.add('GET', 'log-checkpoint', /^\/logs\/([0-9a-f]{64})\/checkpoint$/, (ctx) => { sendCheckpoint(ctx, held(ctx.params[0]!)) })
   router.add('GET', 'log-tile', /^\/logs\/([0-9a-f]{64})\/(tile\/.+)$/, async (ctx) => { await sendTile(ctx, held(ctx.params[0]!), ctx.params[1]!) })
+  // The other resources of the log-data protocol, for mirrors that cannot reach the node over libp2p.
+  router.add('GET', 'log-checkpoints', /^\/logs\/([0-9a-f]{64})\/checkpoints\/(0|[1-9][0-9]{0,15})$/, async (ctx) => {
+    const size = Number(ctx.params[1])
+    if (!Number.isSafeInteger(size)) throw new ScittError('MALFORMED', 'size above 2^53-1')
+    const body = encodeCheckpointList(await held(ctx.params[0]!).log.checkpointsAfter(size, MAX_CHECKPOINTS_LISTED))
+    send(ctx.res, 200, body, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' })
+  })
+  router.add('GET', 'log-descriptor', /^\/logs\/([0-9a-f]{64})\/descriptor$/, (ctx) => {
+    const log = held(ctx.params[0]!)
+    const descriptor = log.descriptor()
+    if (descriptor === undefined) throw new ScittError('NOT_FOUND', `no descriptor of ${log.origin} here`)
+    send(ctx.res, 200, descriptor, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+  })
 }
 
 function sendCheckpoint (ctx: Context, held: HeldLog): void {

@@ -23,7 +23,8 @@ export const MAX_LOG_DATA_REQUEST = 1024
 export const MAX_LOG_DATA_ANSWER = TILE_WIDTH * (2 + MAX_ENTRY_SIZE) + 64
 /** A checkpoints answer stops adding checkpoints past this many bytes. */
 export const MAX_CHECKPOINTS_ANSWER = 2 * 1024 * 1024
-const MAX_CHECKPOINTS = 1024
+/** Most checkpoints in one `checkpoints/<size>` answer. */
+export const MAX_CHECKPOINTS_LISTED = 1024
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/
 
 export type LogDataResource = ParsedTilePath | { kind: 'checkpoints', size: number } | { kind: 'descriptor' }
@@ -71,7 +72,7 @@ export async function serveLogData (body: Uint8Array, holdings: LogDataHoldings)
     switch (resource.kind) {
       case 'hash': return ok(await log.tile(resource.tile))
       case 'entries': return ok(await log.entryBundle(resource.tile.index, resource.tile.width))
-      case 'checkpoints': return ok(encodeCheckpointList(await log.checkpointsAfter(resource.size, MAX_CHECKPOINTS)))
+      case 'checkpoints': return ok(encodeCheckpointList(await log.checkpointsAfter(resource.size, MAX_CHECKPOINTS_LISTED)))
     }
   } catch (err) {
     const code = isScittError(err) ? err.code : 'INTERNAL'
@@ -84,7 +85,8 @@ function ok (body: Uint8Array): Uint8Array {
   return concatBytes(utf8('ok\n'), body)
 }
 
-function encodeCheckpointList (checkpoints: readonly PublishedCheckpoint[]): Uint8Array {
+/** The body of a `checkpoints/<size>` answer. */
+export function encodeCheckpointList (checkpoints: readonly PublishedCheckpoint[]): Uint8Array {
   const parts: Uint8Array[] = []
   let bytes = 0
   for (const cp of checkpoints) {
@@ -114,7 +116,7 @@ export function decodeCheckpointList (body: Uint8Array): CheckpointMessage[] {
   const view = new DataView(body.buffer, body.byteOffset, body.length)
   const out: CheckpointMessage[] = []
   for (let at = 0; at < body.length;) {
-    if (out.length === MAX_CHECKPOINTS) throw malformed('checkpoint list too long')
+    if (out.length === MAX_CHECKPOINTS_LISTED) throw malformed('checkpoint list too long')
     if (at + 4 > body.length) throw malformed('checkpoint list truncated')
     const length = view.getUint32(at)
     if (length > body.length - at - 4) throw malformed('checkpoint list truncated')

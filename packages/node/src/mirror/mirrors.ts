@@ -8,19 +8,18 @@
  * Heads seen in the federation trigger catch-up; a timer retries what events missed; an origin with
  * evidence of equivocation against it is no longer followed.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
-import { decodeCoseKey, equalBytes, fromBase64Url, sha256Digest, toHex, utf8 } from '@scitt/core'
+import { decodeCoseKey, equalBytes, fromBase64Url } from '@scitt/core'
 import { openDescriptor } from '../federation/descriptor.js'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log, type LogDatabase } from '@scitt/log'
 import type { Federation, FederationEvent } from '../federation/federation.js'
 import type { TrustPolicy } from '../federation/trust.js'
 import type { Logger } from '../logger.js'
-import { request } from '../p2p/protocols.js'
 import type { FederationDb } from '../witness/store.js'
-import { MAX_LOG_DATA_ANSWER, MAX_LOG_DATA_REQUEST, decodeLogDataAnswer, encodeLogDataRequest } from './log-data.js'
 import type { MirrorMetrics } from './metrics.js'
 import { Mirror, type MirrorSource } from './mirror.js'
+import { originHash } from './origin-hash.js'
+import { federationSource } from './source.js'
 
 export interface MirrorsOptions {
   /** The origins to mirror (each a `log` of the trust policy, not the node's own). */
@@ -39,11 +38,6 @@ export interface MirrorsOptions {
   retryMs?: number
 }
 
-/** hex(SHA-256(origin)): the mirrored log's name in URLs and in the database. */
-export function originHash (origin: string): string {
-  return toHex(sha256Digest(utf8(origin)))
-}
-
 const DESCRIPTOR = 'mirror-descriptor!'
 
 export class Mirrors {
@@ -60,13 +54,7 @@ export class Mirrors {
 
   private constructor (o: MirrorsOptions) {
     this.#o = o
-    const { federation } = o
-    const limits = { maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER, timeoutMs: o.timeoutMs ?? 5000 }
-    this.#source = {
-      peers: (origin) => federation.peersFor(origin),
-      fetch: async (peer, origin, resource) => decodeLogDataAnswer(
-        await request(federation.network, peerIdFromString(peer), federation.protocols.logData, encodeLogDataRequest(origin, resource), limits)),
-    }
+    this.#source = federationSource(o.federation, o.timeoutMs ?? 5000)
   }
 
   static async start (o: MirrorsOptions): Promise<Mirrors> {

@@ -9,6 +9,7 @@ import {
   ScittError, formatAddCheckpointRequest, parseCosignatureLines, parseNote, parseTreeSizeBody, utf8,
   type NoteSignature, type PolicyWitness,
 } from '@scitt/core'
+import { readLimited } from '../http/read-limited.js'
 
 export interface WitnessAnswer {
   status: number
@@ -73,8 +74,6 @@ export function httpWitnessTransport (baseUrl: string, timeoutMs: number): Witne
   const url = `${baseUrl.replace(/\/+$/, '')}/add-checkpoint`
   return async (body) => {
     const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8' }, signal: AbortSignal.timeout(timeoutMs) })
-    const bytes = new Uint8Array(await res.arrayBuffer())
-    if (bytes.length > 64 * 1024) throw new ScittError('TOO_LARGE', 'witness answer too large')
-    return { status: res.status, body: bytes }
+    return { status: res.status, body: await readLimited(res, 64 * 1024, 'witness answer') }
   }
 }
