@@ -38,7 +38,8 @@ describe('federation edges (loopback)', function () {
       policy,
       bootstrap: w.federation.multiaddrs,
       // Nothing integrates until the node stops: the registration stays pending past the stop deadline.
-      configure: (raw) => { raw.log.batchAgeMs = 60_000; raw.limits.registrationWaitMs = 50 },
+      // (The federation's request timeout also bounds how long a stopping node waits for its last cosigning.)
+      configure: (raw) => { raw.log.batchAgeMs = 60_000; raw.limits.registrationWaitMs = 50; raw.federation.timeoutMs = 10_000 },
       stopTimeoutMs: 200,
     })
     running.push(o)
@@ -47,8 +48,8 @@ describe('federation edges (loopback)', function () {
     assert.equal(w.federation.heads.latest(origin.origin)!.size, 0)
     await o.stop()
     assert.equal(o.node.log.latestCheckpoint()!.size, 1, 'the queue was integrated at stop')
-    await until(() => w.federation.heads.latest(origin.origin)?.size === 1, 5000, 'the last checkpoint reaches the peer')
-    await until(() => w.federation.heads.latest(origin.origin)?.quorum === true, 5000, 'the last checkpoint arrives cosigned')
+    await until(() => w.federation.heads.latest(origin.origin)?.size === 1, 10_000, 'the last checkpoint reaches the peer')
+    await until(() => w.federation.heads.latest(origin.origin)?.quorum === true, 10_000, 'the last checkpoint arrives cosigned')
   })
 
   it('reaches a witness that is not a libp2p peer over HTTP POST /add-checkpoint (C2SP tlog-witness)', async () => {
