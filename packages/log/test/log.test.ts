@@ -48,6 +48,15 @@ for (const backend of [memoryBackend(), levelBackend()] as Backend[]) {
       await log.close()
     })
 
+    it('passes fsck when it never stored an entry (only the signed empty tree)', async () => {
+      const log = await Log.open(logOptions(db, record))
+      assert.equal(log.latestCheckpoint()!.size, 0)
+      const report = await log.fsck()
+      assert.deepEqual(report.errors, [])
+      assert.equal(report.checkpoints, 1)
+      await log.close()
+    })
+
     it('lists every checkpoint above a size, in order, however many the database returns per read', async () => {
       const log = await Log.open(logOptions(db, record, { batchSize: 1 }))
       for (let i = 0; i < 300; i++) await log.add(entryOf(`listed ${i}`)) // one checkpoint per entry: ~100 KiB of records

@@ -154,8 +154,10 @@ async function fsckCommand (args: string[]): Promise<number> {
   if (p.flags.has('json')) {
     console.log(JSON.stringify(report))
   } else {
-    console.log(`${report.ok ? 'ok' : 'FAILED'}: size ${report.size}, ${report.entries} entries, ${report.checkpoints} checkpoints checked`)
-    for (const line of report.errors) console.log(`  ${line}`)
+    for (const [name, r] of [['', report] as const, ...report.mirrors.map((m) => [`mirror of ${m.origin}: `, m] as const)]) {
+      console.log(`${r.ok ? 'ok' : 'FAILED'}: ${name}size ${r.size}, ${r.entries} entries, ${r.checkpoints} checkpoints checked`)
+      for (const line of r.errors) console.log(`  ${line}`)
+    }
   }
   return report.ok ? 0 : 1
 }

@@ -15,6 +15,7 @@ import {
   MEDIA_TYPE, decodeCoseKey, decodeCoseKeySet, entryBytes, fromBase64Url, isScittError, entryId, getReceipts, leafHash, parseEntryBundle, parseProofFile, verifyProofFile, verifyReceipt,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
+import { fsckNode } from '@scitt/node'
 import { Level } from 'level'
 import { Log, type LogDatabase } from '@scitt/log'
 import { openDescriptor } from '../src/federation/descriptor.js'
@@ -194,6 +195,14 @@ describe('mirrors over libp2p (iot mirrored by firmware and containers, loopback
     } finally {
       await node.stop()
     }
+  })
+
+  it('scitt-node fsck re-derives the mirrored logs too, with the origin\'s keys', async () => {
+    await containers.stop()
+    const report = await fsckNode(containers.node.config)
+    assert.ok(report.ok, [...report.errors, ...report.mirrors.flatMap((m) => m.errors)].join('; '))
+    assert.deepEqual(report.mirrors.map((m) => [m.origin, m.size, m.entries, m.checkpoints]),
+      [[keys.iot.origin, 301, 301, (await firmware.node.mirrors!.get(keys.iot.origin)!.log.checkpointsAfter(0, 1000)).length]])
   })
 })
 

@@ -38,7 +38,8 @@ export interface MirrorsOptions {
   retryMs?: number
 }
 
-const DESCRIPTOR = 'mirror-descriptor!'
+/** Key prefix of the origins' signed descriptors in the federation store. */
+export const DESCRIPTOR_KEY = 'mirror-descriptor!'
 
 export class Mirrors {
   readonly #o: MirrorsOptions
@@ -61,7 +62,7 @@ export class Mirrors {
     const mirrors = new Mirrors(o)
     mirrors.#unsubscribe = o.federation.on((event) => { mirrors.#onEvent(event) })
     for (const origin of o.origins) {
-      const signed = o.federation.signedDescriptorOf(origin) ?? await o.store.get(DESCRIPTOR + origin)
+      const signed = o.federation.signedDescriptorOf(origin) ?? await o.store.get(DESCRIPTOR_KEY + origin)
       if (signed !== undefined) await mirrors.#adopt(origin, signed).catch((err: unknown) => { mirrors.#cannotOpen(origin, err) })
     }
     mirrors.#timer = setInterval(() => { mirrors.#retry() }, o.retryMs ?? 15_000)
@@ -156,8 +157,8 @@ export class Mirrors {
     const d = openDescriptor(signed, (o) => this.#o.trust.logVerifiers(o))
     if (d.origin !== origin) throw new TypeError(`a descriptor of ${d.origin} given for ${origin}`)
     if (d.receiptKey === undefined) throw new TypeError(`the descriptor of ${origin} has no receipt key`)
-    const stored = await this.#o.store.get(DESCRIPTOR + origin)
-    if (stored === undefined || !equalBytes(stored, signed)) await this.#o.store.put(DESCRIPTOR + origin, signed, { sync: true })
+    const stored = await this.#o.store.get(DESCRIPTOR_KEY + origin)
+    if (stored === undefined || !equalBytes(stored, signed)) await this.#o.store.put(DESCRIPTOR_KEY + origin, signed, { sync: true })
     this.#descriptors.set(origin, signed)
     await this.#open(origin, fromBase64Url(d.receiptKey))
   }
