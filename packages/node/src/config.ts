@@ -183,7 +183,12 @@ class Fields {
 
 function describe (value: Json): string {
   if (value === undefined) return 'nothing'
-  const text = JSON.stringify(value)
+  let text: string
+  try {
+    text = JSON.stringify(value)
+  } catch { // nested too deeply to print
+    text = Array.isArray(value) ? '[...]' : '{...}'
+  }
   return text.length > 40 ? `${text.slice(0, 37)}...` : text
 }
 

@@ -529,9 +529,12 @@ export class Federation {
   }
 
   /**
-   * Checks that `older` (smaller size) and `newer` are consistent with a proof fetched from the peers
-   * that announce the origin (and the peer that relayed the head). Any valid proof settles it; answers
-   * that are all wrong or refusals become `no-consistency-proof` evidence; network failures alone do not.
+   * Checks that `older` (smaller size) and `newer` are consistent with a proof from a mirror this node
+   * holds, or fetched from the peers that announce the origin, its mirrors and the peer that relayed
+   * the head. Any valid proof settles it. Only the origin's own peers can be held to account: when
+   * every one of them answered, wrongly or with a refusal, that becomes `no-consistency-proof`
+   * evidence; a refusal from a mirror or a relay (it may not hold those sizes), or network failures,
+   * never do.
    */
   async #checkConsistency (noteA: string, noteB: string, relayedBy?: PeerId): Promise<void> {
     let a = parseCheckpoint(parseNote(noteA).text)
@@ -556,7 +559,17 @@ export class Federation {
         return
       }
     }
-    const peers = new Set<string>([...(this.#descriptors.get(a.origin)?.keys() ?? [])])
+    const mirrored = this.#o.heldLog?.(a.origin)
+    if (mirrored !== undefined && (mirrored.latestCheckpoint()?.size ?? 0) >= b.size) {
+      try {
+        verifyConsistency(a.size, b.size, a.rootHash, b.rootHash, await mirrored.consistencyProof(a.size, b.size))
+        return // consistent with the history this node verified itself
+      } catch {
+        // not consistent with the mirrored history: the origin's peers are asked below, as for any head
+      }
+    }
+    const holders = new Set(this.#descriptors.get(a.origin)?.keys() ?? [])
+    const peers = new Set<string>([...holders, ...this.peersFor(a.origin)])
     if (relayedBy !== undefined) peers.add(relayedBy.toString())
     peers.delete(this.peerId)
     const attempts: Attempt[] = []
@@ -565,13 +578,13 @@ export class Federation {
         const answer = decodeConsistencyAnswer(await request(this.network, peerIdFromString(peer), this.protocols.consistency,
           encodeConsistencyRequest(a.origin, a.size, b.size), { ...this.#limits, maxRequestBytes: 1024, maxResponseBytes: 8 * 1024 }))
         if ('error' in answer) {
-          attempts.push({ peer, error: `refused: ${answer.error}` })
+          if (holders.has(peer)) attempts.push({ peer, error: `refused: ${answer.error}` })
           continue
         }
         verifyConsistency(a.size, b.size, a.rootHash, b.rootHash, answer.proof)
         return // consistent
       } catch (err) {
-        if (isScittError(err)) attempts.push({ peer, error: `${err.code}: ${err.message}`.slice(0, 500) })
+        if (isScittError(err) && holders.has(peer)) attempts.push({ peer, error: `${err.code}: ${err.message}`.slice(0, 500) })
       }
     }
     if (attempts.length === 0) {
@@ -588,10 +601,11 @@ export class Federation {
   async #serveConsistency (body: Uint8Array): Promise<{ proof: Uint8Array[] } | { error: string }> {
     try {
       const { origin, size1, size2 } = decodeConsistencyRequest(body)
-      if (origin !== this.origin) return { error: 'unknown origin' }
-      const latest = this.#o.log.latestCheckpoint()
+      const log = origin === this.origin ? this.#o.log : this.#o.heldLog?.(origin) // its own log, or a mirror
+      if (log === undefined) return { error: 'unknown origin' }
+      const latest = log.latestCheckpoint()
       if (latest === undefined || size2 > latest.size || size1 === 0) return { error: 'no such sizes' }
-      return { proof: await this.#o.log.consistencyProof(size1, size2) }
+      return { proof: await log.consistencyProof(size1, size2) }
     } catch (err) {
       return { error: isScittError(err) ? err.code : 'internal' }
     }

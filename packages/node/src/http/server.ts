@@ -3,6 +3,7 @@
  * latency metrics, and a record of requests in flight so that shutdown can wait for them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { ScittError } from '@scitt/core'
 import { federationRoutes } from './federation-routes.js'
 import { ERROR_STATUS, problemFor, sendProblem } from './problem.js'
 import { opsRoutes } from './ops.js'
@@ -17,8 +18,9 @@ export interface HttpServer {
   idle: () => Promise<void>
 }
 
-/** The path of a request target (origin form; an absolute form's path), without the query. */
+/** The path of a request target (origin form; an absolute form's path), without the query; MALFORMED for a target that is neither. */
 function pathOf (target: string): string {
+  if (!target.startsWith('/') && !URL.canParse(target, 'http://localhost')) throw new ScittError('MALFORMED', 'the request target is not a valid URL')
   const path = target.startsWith('/') ? target : new URL(target, 'http://localhost').pathname
   const query = path.indexOf('?')
   return query < 0 ? path : path.slice(0, query)
@@ -83,7 +85,9 @@ export function createHttpServer (services: HttpServices): HttpServer {
     }
   }
 
-  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+  // A client gets 10 s for its headers and 30 s for its whole request (slow senders are cut, checked
+  // every second); the wait for a receipt after that is bounded by limits.registrationWaitMs.
+  const server = createServer({ keepAliveTimeout: 5000, headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000 }, (req, res) => {
     const p = handle(req, res)
     inFlight.add(p)
     void p.finally(() => inFlight.delete(p))
