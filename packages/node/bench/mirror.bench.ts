@@ -53,7 +53,8 @@ export default async function (bench: Bench): Promise<void> {
       createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as OriginInfo))
       child.once('exit', (code) => reject(new Error(`the origin process exited (${code}) before serving`)))
     })
-    // Baseline while the origin fills its log in the other process.
+    const info = await ready
+    // Baseline once the origin has filled its log (nothing else running).
     const raw = await open('raw')
     const values = Array.from({ length: 4096 }, (_, j) => benchEntry(j))
     let written = 0
@@ -62,7 +63,6 @@ export default async function (bench: Bench): Promise<void> {
       written += 4096
       await raw.batch(ops, { sync: false })
     }, { opsPerCall: 4096, minMs: 2000 })
-    const info = await ready
     network = await createNetwork({ peerSeed: sha256Digest(utf8('mirror peer')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], scoredTopics: [] })
     const peer = multiaddr(info.multiaddr)
     await network.dial(peer)

@@ -2,14 +2,16 @@
  * The mirror of one origin's log (architecture.md "How data flows" 6): fetches the origin's signed
  * checkpoints above the mirror's size and the entry bundles they cover, from the origin or any peer
  * that holds the log, and stores them with Log.appendVerified, which recomputes the root at every
- * signed size. Chunks are bounded (entries and bytes), so catch-up from zero runs in bounded memory,
- * and every stored chunk is durable with its checkpoints, so a restart resumes where it stopped.
+ * signed size. Chunks are bounded (entries and bytes; at most two in memory: the one being written
+ * and the next, fetched meanwhile), so catch-up from zero runs in bounded memory, and every stored
+ * chunk is durable with its checkpoints, so a restart resumes where it stopped.
  * A peer whose data does not reproduce the signed roots is recorded as bad and avoided for a while;
  * nothing of its answer is stored.
  */
 import { ScittError, entryBundlePath, isScittError, parseCheckpoint, parseEntryBundle, parseNote, TILE_WIDTH } from '@scitt/core'
 import type { Log } from '@scitt/log'
 import type { Logger } from '../logger.js'
+import type { CheckpointMessage } from '../federation/wire.js'
 import { decodeCheckpointList } from './log-data.js'
 import type { MirrorMetrics } from './metrics.js'
 
@@ -32,7 +34,7 @@ export interface MirrorOptions {
   paused?: () => boolean
   /** Most entries stored per write (default 4096). */
   chunkEntries?: number
-  /** Bundles fetched at once (default 8). */
+  /** Bundles fetched at once (default 16). */
   concurrency?: number
   now?: () => number
 }
@@ -46,6 +48,13 @@ const BAD_PEER_MS = 60_000
 const PROGRESS_LOG_MS = 5_000
 
 /** Errors that mean the peer's data is wrong (not merely missing or unreachable). */
+interface Chunk {
+  checkpoints: CheckpointMessage[]
+  /** The size the chunk's entries reach (its last checkpoint's). */
+  end: number
+  entries: Uint8Array[]
+}
+
 const BAD_DATA = new Set(['MALFORMED', 'TOO_LARGE', 'BAD_PROOF', 'BAD_SIGNATURE', 'CONFLICT', 'UNKNOWN_ORIGIN', 'UNSUPPORTED'])
 
 export interface BadPeer {
@@ -126,7 +135,7 @@ export class Mirror {
     }
   }
 
-  /** One chunk from the first peer that can give it; false when no peer had anything new. */
+  /** Catches up from the first peer that has something new; false when none had. */
   async #step (): Promise<boolean> {
     const now = this.#now()
     for (const peer of this.#o.source.peers(this.origin)) {
@@ -134,10 +143,7 @@ export class Mirror {
       if (bad !== undefined && now - bad.at < BAD_PEER_MS) continue
       if (this.#stopped) return false
       try {
-        const stored = await this.#chunkFrom(peer)
-        if (stored === 0) continue
-        this.#progress(stored)
-        return true
+        if (await this.#catchUpFrom(peer) > 0) return true
       } catch (err) {
         if (isScittError(err) && BAD_DATA.has(err.code)) {
           this.#bad.set(peer, { peer, error: `${err.code}: ${err.message}`.slice(0, 300), at: this.#now() })
@@ -151,26 +157,49 @@ export class Mirror {
     return false
   }
 
-  /** Fetches and stores the next chunk from `peer`; the number of entries stored (0: it had nothing newer). */
-  async #chunkFrom (peer: string): Promise<number> {
-    const size = this.size
-    const { fetch } = this.#o.source
-    const checkpoints = decodeCheckpointList(await fetch(peer, this.origin, `checkpoints/${size}`))
-    if (checkpoints.length === 0) return 0
-    const limit = this.#o.chunkEntries ?? 4096
-    const chosen = []
-    let end = size
-    for (const cp of checkpoints) {
-      const cpSize = checkpointSize(cp.note)
-      if (cpSize <= end) throw new ScittError('CONFLICT', `peer sent checkpoint sizes out of order (${cpSize} after ${end})`)
-      if (chosen.length > 0 && cpSize - size > limit) break
-      if (cpSize - size > MAX_GAP) throw new ScittError('TOO_LARGE', `the next checkpoint (${cpSize}) is more than ${MAX_GAP} entries ahead of ${size}`)
-      chosen.push(cp)
-      end = cpSize
+  /**
+   * Stores chunks from `peer` until it has nothing newer (or the mirror stops); the next chunk is
+   * fetched while the current one is verified and written. Returns the entries stored.
+   */
+  async #catchUpFrom (peer: string): Promise<number> {
+    const listed: CheckpointMessage[] = []
+    const fetch = (from: number): Promise<Chunk | undefined> => {
+      const chunk = this.#stopped || this.#o.paused?.() === true ? Promise.resolve(undefined) : this.#fetchChunk(peer, from, listed)
+      chunk.catch(() => {}) // awaited below unless the chunk before it fails
+      return chunk
     }
-    const entries = await this.#entries(peer, size, end)
-    await this.log.appendVerified(entries, chosen)
-    return end - size
+    let stored = 0
+    for (let next = fetch(this.size); ;) {
+      const chunk = await next
+      if (chunk === undefined) return stored
+      next = fetch(chunk.end)
+      await this.log.appendVerified(chunk.entries, chunk.checkpoints)
+      stored += chunk.entries.length
+      this.#progress(chunk.entries.length)
+    }
+  }
+
+  /**
+   * The chunk after size `from`: the peer's next checkpoints (from `listed`, refilled by one request
+   * when empty) up to `chunkEntries` entries on (at least one), and the entries they cover.
+   * Undefined when the peer has no checkpoint above `from`.
+   */
+  async #fetchChunk (peer: string, from: number, listed: CheckpointMessage[]): Promise<Chunk | undefined> {
+    while (listed.length > 0 && checkpointSize(listed[0]!.note) <= from) listed.shift()
+    if (listed.length === 0) listed.push(...decodeCheckpointList(await this.#o.source.fetch(peer, this.origin, `checkpoints/${from}`)))
+    if (listed.length === 0) return undefined
+    const limit = this.#o.chunkEntries ?? 4096
+    const checkpoints: CheckpointMessage[] = []
+    let end = from
+    while (listed.length > 0) {
+      const size = checkpointSize(listed[0]!.note)
+      if (size <= end) throw new ScittError('CONFLICT', `peer sent checkpoint sizes out of order (${size} after ${end})`)
+      if (checkpoints.length > 0 && size - from > limit) break
+      if (size - from > MAX_GAP) throw new ScittError('TOO_LARGE', `the next checkpoint (${size}) is more than ${MAX_GAP} entries ahead of ${from}`)
+      checkpoints.push(listed.shift()!)
+      end = size
+    }
+    return { checkpoints, end, entries: await this.#entries(peer, from, end) }
   }
 
   /** Entries [from, to) from the peer's entry bundles (a partial bundle where `to` ends one). */
@@ -196,7 +225,7 @@ export class Mirror {
         throw err
       }
     }
-    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency ?? 8, last - first + 1) }, worker))
+    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency ?? 16, last - first + 1) }, worker))
     return bundles.flat()
   }
 
