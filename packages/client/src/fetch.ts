@@ -5,11 +5,12 @@
  * for a log it mirrors (`logPrefix(origin)`).
  */
 import {
-  MEDIA_TYPE, ScittError, decodeCoseKey, decodeCoseKeySet, entryBundlePath, fromUtf8, sha256Digest, tilePath, toBase64Url, toHex, utf8,
+  MEDIA_TYPE, ScittError, decodeCoseKey, decodeCoseKeySet, entryBundlePath, fromUtf8, getReceipts, sha256Digest, tilePath, toBase64Url, toHex, utf8,
   type CoseKey, type TileId,
 } from '@scitt/core'
 import { httpGet, joinUrl, type HttpOptions } from './http.js'
-import { pollReceipt, type PollOptions } from './register.js'
+import { poll, type PollOptions } from './poll.js'
+import { RECEIPT_ACCEPT } from './register.js'
 
 const ENTRY_ID = /^[0-9a-f]{64}$/
 
@@ -23,19 +24,40 @@ export function logPrefix (origin: string): string {
   return `logs/${toHex(sha256Digest(utf8(origin)))}/`
 }
 
-/** The receipt of an entry; with `waitMs`, polls while the node answers 202 ("not yet integrated"). */
+/**
+ * The receipt of an entry. With `waitMs`, polls while the node answers 202 (registered there, not yet
+ * integrated) and, with `whileNotFound`, 404 (the entry has not reached this node yet, e.g. a mirror
+ * catching up): see `poll`.
+ */
 export async function fetchReceipt (nodeUrl: string, id: string, options: PollOptions = {}): Promise<Uint8Array> {
-  return (await pollReceipt(entryUrl(nodeUrl, id), { waitMs: 0, ...options })).receipt
+  return (await poll(entryUrl(nodeUrl, id), RECEIPT_ACCEPT, { waitMs: 0, ...options })).body
+}
+
+export interface StatementOptions extends PollOptions {
+  /**
+   * The least number of receipts wanted: a statement with fewer is polled again until `waitMs`, e.g.
+   * to wait for a node's own receipt beside the mirrored one once it cross-registers the entry.
+   */
+  minReceipts?: number
 }
 
 /** The transparent statement of an entry: the statement with every receipt the node holds (label 394). */
-export async function fetchTransparentStatement (nodeUrl: string, id: string, options: HttpOptions = {}): Promise<Uint8Array> {
-  return httpGet(entryUrl(nodeUrl, id, '/statement'), `${MEDIA_TYPE.cose}, ${MEDIA_TYPE.scittStatement}`, options)
+export async function fetchTransparentStatement (nodeUrl: string, id: string, options: StatementOptions = {}): Promise<Uint8Array> {
+  const { minReceipts } = options
+  const notReady = minReceipts === undefined
+    ? undefined
+    : (body: Uint8Array): string | undefined => {
+        const count = getReceipts(body).length
+        return count >= minReceipts ? undefined : `the statement carries ${count} receipt${count === 1 ? '' : 's'}, ${minReceipts} wanted`
+      }
+  return (await poll(entryUrl(nodeUrl, id, '/statement'), `${MEDIA_TYPE.cose}, ${MEDIA_TYPE.scittStatement}`, {
+    waitMs: 0, ...options, ...(notReady === undefined ? {} : { notReady }),
+  })).body
 }
 
-/** The C2SP tlog-proof text of an entry, with a cosigned checkpoint. */
-export async function fetchProof (nodeUrl: string, id: string, options: HttpOptions = {}): Promise<string> {
-  return fromUtf8(await httpGet(entryUrl(nodeUrl, id, '/proof'), 'text/plain', options))
+/** The C2SP tlog-proof text of an entry, with the cosigned checkpoint of the first log holding it. */
+export async function fetchProof (nodeUrl: string, id: string, options: PollOptions = {}): Promise<string> {
+  return fromUtf8((await poll(entryUrl(nodeUrl, id, '/proof'), 'text/plain', { waitMs: 0, ...options })).body)
 }
 
 /** The node's receipt keys (COSE_KeySet at /.well-known/scitt-keys). */

@@ -165,6 +165,12 @@ export function expectStatus (method: string, response: HttpResponse, ok: readon
   throw new ScittError('MALFORMED', `${method} ${response.url} answered an unexpected ${response.status}`, { details: { status: response.status, url: response.url } })
 }
 
+/** The answer's Location, resolved against the URL asked for; undefined without one. */
+export function locationOf (response: { headers: Headers, url: string }): string | undefined {
+  const location = response.headers.get('location')
+  return location === null ? undefined : new URL(location, response.url).toString()
+}
+
 /** `GET url` expecting 200; the body. */
 export async function httpGet (url: string, accept: string, options: HttpOptions = {}): Promise<Uint8Array> {
   return expectStatus('GET', await httpRequest(url, { headers: { accept } }, options), [200]).body

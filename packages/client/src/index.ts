@@ -3,6 +3,7 @@
  * default). Node-only helpers (a JSON state file for the follower) are in `./node.ts`.
  */
 export * from './http.js'
+export * from './poll.js'
 export * from './register.js'
 export * from './fetch.js'
 export * from './keys.js'

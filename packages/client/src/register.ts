@@ -1,19 +1,15 @@
 /**
  * SCRAPI registration (draft-ietf-scitt-scrapi §2.3, §2.4): `POST /entries` answers 201 with the
  * receipt, or 303 to the operation, which answers 202 or 302 (both mean "still running", spec digest
- * §2.2) with Retry-After until it answers 200 with the receipt.
+ * §2.2) with Retry-After until it answers 200 with the receipt (see `poll`).
  */
 import { MEDIA_TYPE, ScittError, decodeSign1, entryBytes, entryId } from '@scitt/core'
-import { expectStatus, httpRequest, joinUrl, retryAfterMs, sleep, type HttpOptions } from './http.js'
+import { expectStatus, httpRequest, joinUrl, locationOf } from './http.js'
+import { poll, type PollOptions } from './poll.js'
 
-export interface RegisterOptions extends HttpOptions {
-  /** Poll until the receipt exists (default false: a 303 returns the operation's location). */
+export interface RegisterOptions extends Omit<PollOptions, 'whileNotFound' | 'notReady'> {
+  /** Poll until the receipt exists, at most `waitMs` (default false: a 303 returns the operation's location). */
   wait?: boolean
-  /** Longest total wait for the receipt when `wait`, in ms (default 30 000). */
-  waitMs?: number
-  /** Bounds on the delay between polls, in ms (defaults 100 and 5 000); Retry-After is clamped to them. */
-  minPollMs?: number
-  maxPollMs?: number
 }
 
 export interface Registration {
@@ -25,38 +21,8 @@ export interface Registration {
   location: string
 }
 
-export interface PollOptions extends HttpOptions {
-  waitMs?: number
-  minPollMs?: number
-  maxPollMs?: number
-}
-
-function locationOf (response: { headers: Headers, url: string }): string | undefined {
-  const location = response.headers.get('location')
-  return location === null ? undefined : new URL(location, response.url).toString()
-}
-
-/**
- * Polls an entry or operation URL until it answers 200 with a receipt. 202 / 302 / 303 mean "not yet":
- * the next poll waits Retry-After (clamped) and follows a new Location. PUSHBACK after `waitMs`.
- */
-export async function pollReceipt (url: string, options: PollOptions = {}): Promise<{ receipt: Uint8Array, location: string }> {
-  const { waitMs = 30_000, minPollMs = 100, maxPollMs = 5000 } = options
-  const deadline = Date.now() + waitMs
-  let at = url
-  let delay = minPollMs
-  for (;;) {
-    const response = expectStatus('GET', await httpRequest(at, { headers: { accept: `${MEDIA_TYPE.cose}, ${MEDIA_TYPE.cbor}` } }, options), [200, 202, 302, 303])
-    if (response.status === 200) return { receipt: response.body, location: locationOf(response) ?? at }
-    at = locationOf(response) ?? at
-    const asked = retryAfterMs(response.headers)
-    delay = Math.min(maxPollMs, Math.max(minPollMs, asked ?? delay * 2))
-    if (Date.now() + delay > deadline) {
-      throw new ScittError('PUSHBACK', `no receipt at ${at} within ${waitMs} ms; try again later`, { details: { location: at } })
-    }
-    await sleep(delay, options.signal)
-  }
-}
+/** What a receipt request accepts. */
+export const RECEIPT_ACCEPT = `${MEDIA_TYPE.cose}, ${MEDIA_TYPE.cbor}`
 
 /**
  * Registers a Signed Statement at a node. Resolves with the receipt after a 201, or after a 303 when
@@ -74,6 +40,6 @@ export async function register (nodeUrl: string, statement: Uint8Array, options:
   const location = locationOf(response) ?? joinUrl(nodeUrl, `entries/${id}`)
   if (response.status === 201) return { entryId: id, receipt: response.body, location }
   if (options.wait !== true) return { entryId: id, location }
-  const polled = await pollReceipt(location, options)
-  return { entryId: id, receipt: polled.receipt, location: polled.location }
+  const polled = await poll(location, RECEIPT_ACCEPT, options)
+  return { entryId: id, receipt: polled.body, location: polled.location }
 }

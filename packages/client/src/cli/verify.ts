@@ -69,7 +69,7 @@ export const verify: Command = {
   name: 'verify',
   summary: 'verify a transparent statement, receipt or proof offline',
   help: `usage: scitt verify FILE [--node-keys FILE...] [--issuer-key KEY...] [--allow-did-key] [--policy FILE]
-                    [--checkpoint FILE...] [--proof FILE] [--statement FILE] [--entry ID] [--log-key VKEY...]
+                    [--checkpoint FILE...] [--proof FILE...] [--statement FILE] [--entry ID] [--log-key VKEY...]
                     [--node URL [--tofu]] [--json]
 
 Verifies FILE offline and prints each check with ok / FAILED / skipped. FILE may be:
@@ -90,7 +90,7 @@ options:
   --allow-did-key      accept a did:key iss as the issuer's key
   --policy FILE        C2SP tlog-policy: trusted logs and witness quorum
   --checkpoint FILE    a cosigned checkpoint note to bind receipts to; repeatable
-  --proof FILE         a tlog-proof file whose checkpoint binds receipts
+  --proof FILE         a tlog-proof file whose checkpoint binds receipts; repeatable (one per log)
   --statement FILE     the statement a receipt or proof is for
   --entry ID           the entry id a proof is for (when the statement is not at hand)
   --log-key VKEY       log verifier key for proofs without a policy; repeatable
@@ -104,7 +104,7 @@ example:
   scitt verify fw.transparent.cose --node-keys node-keys.cbor --allow-did-key --policy federation.policy --proof fw.tlog-proof`,
   options: {
     'node-keys': { type: 'string', multiple: true }, 'issuer-key': { type: 'string', multiple: true }, 'allow-did-key': { type: 'boolean' },
-    policy: { type: 'string' }, checkpoint: { type: 'string', multiple: true }, proof: { type: 'string' }, statement: { type: 'string' },
+    policy: { type: 'string' }, checkpoint: { type: 'string', multiple: true }, proof: { type: 'string', multiple: true }, statement: { type: 'string' },
     entry: { type: 'string' }, 'log-key': { type: 'string', multiple: true }, node: { type: 'string' }, tofu: { type: 'boolean' },
   },
   positionals: [1, 1],
@@ -123,7 +123,7 @@ example:
     const issuerKeys = loadPublicKeys(list(values['issuer-key']), '--issuer-key')
     const policy = loadPolicy(values.policy as string | undefined)
     const checkpoints = list(values.checkpoint).map((f) => fromUtf8(readInput(f, 1 << 20)))
-    if (values.proof !== undefined) checkpoints.push(proofCheckpoint(values.proof as string))
+    for (const f of list(values.proof)) checkpoints.push(proofCheckpoint(f))
     if (checkpoints.length > 0 && policy === undefined) throw new UsageError('--checkpoint and --proof bind receipts to cosigned checkpoints: they need --policy FILE')
     const options: VerifyOptions = {
       provider: nodeSignatures,
