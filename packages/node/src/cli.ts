@@ -46,9 +46,15 @@ federation.trustPolicy to cosign them, and (role "witness") cosigns the policy's
 then serves POST /add-checkpoint, GET /evidence and GET /federation; GET /checkpoint carries the
 cosignatures gathered. The "scitt-node listening" log line gives its peer id and multiaddrs.
 
+With role "mirror", it keeps a verified copy of the logs federation.mirror lists (fetched from their
+origins or other mirrors, every root checked against the origin's signed checkpoints), serves them
+under /logs/<hex sha256(origin)>/ and answers GET /entries/{id} for their entries with the origin's
+own receipts; the origins in federation.crossRegister also have their entries registered into this
+node's log when its registration policy accepts them.
+
 federation fields: name, listen [multiaddr], bootstrap [multiaddr/p2p/<id>], trustPolicy (file),
-roles (subset of witness, mirror, sector; default ["witness"]), heartbeatMs (1000), announceMs
-(10000), timeoutMs (5000).`,
+roles (subset of witness, mirror, sector; default ["witness"]), mirror [origin], crossRegister
+[origin], heartbeatMs (1000), announceMs (10000), timeoutMs (5000).`,
   fsck: `usage: scitt-node fsck --dir DIR [--config FILE] [--json]
 
 Re-derives every root of the log from its stored entries and checks checkpoints, signatures, seals,
@@ -125,24 +131,35 @@ async function start (args: string[]): Promise<number> {
   const config = loadConfig(required(p, 'config'))
   const level = p.flags.get('log-level')
   const logger = createLogger({ level: typeof level === 'string' ? level : 'info', destination: pino.destination({ dest: 1, sync: true }) })
+  const signal = stopSignal(() => { logger.warn('second signal: exiting at once') })
   const node = await ScittNode.start({ config, logger, defaultMetrics: true })
-  await new Promise<void>((done) => {
+  logger.info({ signal: await signal }, 'signal received')
+  try {
+    await node.stop()
+  } catch (err) {
+    logger.error({ err }, 'stop failed')
+    return 1
+  }
+  return 0
+}
+
+/**
+ * Resolves with the first SIGINT or SIGTERM. The handlers are installed at once, so a signal that
+ * arrives while the services start is not lost (they stop once started); a second signal exits at once.
+ */
+function stopSignal (onSecond: () => void): Promise<string> {
+  return new Promise((resolve) => {
     let signals = 0
     const onSignal = (signal: string): void => {
       if (++signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting at once')
+        onSecond()
         process.exit(1)
       }
-      logger.info({ signal }, 'signal received')
-      node.stop().then(done, (err: unknown) => {
-        logger.error({ err }, 'stop failed')
-        process.exit(1)
-      })
+      resolve(signal)
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
   })
-  return 0
 }
 
 async function fsckCommand (args: string[]): Promise<number> {
@@ -171,21 +188,17 @@ async function devnet (args: string[]): Promise<number> {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const logFile = join(dir, 'devnet.log')
   const logger = createLogger({ level: typeof level === 'string' ? level : 'info', destination: pino.destination({ dest: logFile, sync: true }) })
+  const signal = stopSignal(() => { console.error('second signal: exiting at once') })
   const net = await Devnet.start({ dir, basePort: Number(port), logger })
   console.log(devnetWalkThrough(net, process.cwd(), logFile))
-  await new Promise<void>((done) => {
-    let signals = 0
-    const onSignal = (signal: string): void => {
-      if (++signals > 1) process.exit(1)
-      console.log(`\nstopping the devnet (${signal})…`)
-      net.stop().then(() => { console.log('stopped'); done() }, (err: unknown) => {
-        console.error(`scitt-node devnet: stop failed: ${(err as Error).message}`)
-        process.exit(1)
-      })
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-  })
+  console.log(`\nstopping the devnet (${await signal})…`)
+  try {
+    await net.stop()
+  } catch (err) {
+    console.error(`scitt-node devnet: stop failed: ${(err as Error).message}`)
+    return 1
+  }
+  console.log('stopped')
   return 0
 }
 

@@ -87,8 +87,9 @@ export class Mirrors {
     return undefined
   }
 
+  /** The open mirrors, in the order of federation.mirror (which log answers first for an entry several hold). */
   all (): Mirror[] {
-    return [...this.#mirrors.values()]
+    return this.#o.origins.flatMap((origin) => this.#mirrors.get(origin) ?? [])
   }
 
   /** Calls `listener` for each mirror as it opens (now for those already open). */
