@@ -92,3 +92,8 @@ export async function peakRssMiB (): Promise<number> {
   const m = /VmHWM:\s+(\d+) kB/.exec(status)
   return m === null ? process.memoryUsage().rss / 2 ** 20 : Number(m[1]) / 1024
 }
+
+/** Nearest-rank percentile (p in 0..100] of ascending `sorted`: the smallest value with at least p % of the values at or below it. */
+export function percentile (sorted: readonly number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
+}

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { buildStatement, coseKeyThumbprint, encodeSign1, sha256Digest, toBase64Url, utf8 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { ScittNode, initNode, loadConfig } from '@scitt/node'
-import type { Bench } from '../../../scripts/bench-lib.js'
+import { percentile, type Bench } from '../../../scripts/bench-lib.js'
 import { useNodeSha256 } from '@scitt/node-crypto'
 
 const CLIENT = fileURLToPath(new URL('./load-client.mjs', import.meta.url))
@@ -30,10 +30,6 @@ function load (url: string, file: string, args: string[]): Promise<LoadResult> {
     child.on('error', reject)
     child.on('close', (code) => code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load client exited with ${code}`)))
   })
-}
-
-function percentile (sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 }
 
 async function statements (file: string, count: number, tag: string): Promise<void> {

@@ -91,8 +91,10 @@ export class Federation {
   readonly #checked = new Set<string>()
   readonly #unsubscribe: () => void
   #cosigned: string | undefined
-  #pending: PublishedCheckpoint | undefined
-  #witnessing: Promise<void> | undefined
+  /** Per policy witness (by name): the latest checkpoint to ask it to cosign, and its request loop. */
+  readonly #witnessQueues = new Map<string, { pending: PublishedCheckpoint | undefined, running: Promise<void> | undefined }>()
+  /** The cosigning of the latest checkpoint: answers so far and whether the quorum was reached. */
+  #round: { size: number, started: number, answered: number, quorum: boolean } | undefined
   readonly #publishing = new Set<Promise<void>>()
   #ownDescriptor: Uint8Array | undefined
   /** The latest signed descriptor per origin. */
@@ -217,7 +219,7 @@ export class Federation {
     if (this.#stopped) return
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([
-      Promise.allSettled([...this.#publishing, this.#witnessing]),
+      Promise.allSettled([...this.#publishing, ...this.#witnessRequests()]),
       new Promise((resolve) => { timer = setTimeout(resolve, settleMs) }),
     ])
     clearTimeout(timer)
@@ -225,7 +227,7 @@ export class Federation {
     clearInterval(this.#announceTimer)
     clearTimeout(this.#announceSoon)
     this.#unsubscribe()
-    await this.#witnessing?.catch(() => {})
+    await Promise.allSettled(this.#witnessRequests())
     await this.network.stop()
   }
 
@@ -236,8 +238,7 @@ export class Federation {
     this.#cosigned = cp.note
     this.#observe(cp.note, parseCheckpoint(parseNote(cp.note).text))
     void this.#publish(this.topics.checkpoints, encodeCheckpointMessage({ note: cp.note, seal: cp.seal }))
-    this.#pending = cp
-    this.#witnessing ??= this.#witnessLoop().finally(() => { this.#witnessing = undefined })
+    this.#askWitnesses(cp)
   }
 
   /**
@@ -250,48 +251,66 @@ export class Federation {
     if (this.#o.trust.quorum(parseNote(this.#cosigned)).ok) return
     if (this.#now() - this.#rewitnessedAt < (this.#o.announceMs ?? 10_000) / 2) return
     this.#rewitnessedAt = this.#now()
-    this.#pending ??= latest
-    this.#witnessing ??= this.#witnessLoop().finally(() => { this.#witnessing = undefined })
+    this.#askWitnesses(latest)
   }
 
-  /** Cosigns the latest pending checkpoint, one at a time (a newer one supersedes a waiting one). */
-  async #witnessLoop (): Promise<void> {
-    while (this.#pending !== undefined && !this.#stopped) {
-      const cp = this.#pending
-      this.#pending = undefined
-      await this.#gatherCosignatures(cp)
+  /**
+   * Asks every policy witness (but this node) to cosign `cp`. Each witness has its own queue, one
+   * request at a time and the latest checkpoint only, so a slow or unreachable witness delays nobody
+   * else and a newer checkpoint supersedes an older one still waiting for that witness.
+   */
+  #askWitnesses (cp: PublishedCheckpoint): void {
+    const targets = this.#o.trust.witnesses.filter((w) => w.vkey !== this.#o.witnessVkey)
+    if (this.#round?.size !== cp.size) this.#round = { size: cp.size, started: this.#now(), answered: 0, quorum: false }
+    for (const w of targets) {
+      let queue = this.#witnessQueues.get(w.name)
+      if (queue === undefined) this.#witnessQueues.set(w.name, queue = { pending: undefined, running: undefined })
+      queue.pending = cp
+      const q = queue
+      q.running ??= (async () => {
+        while (q.pending !== undefined && !this.#stopped) {
+          const next = q.pending
+          q.pending = undefined
+          await this.#askWitness(w, next, targets.length)
+        }
+      })().finally(() => { q.running = undefined })
     }
   }
 
-  async #gatherCosignatures (cp: PublishedCheckpoint): Promise<void> {
-    const started = this.#now()
-    const targets = this.#o.trust.witnesses.filter((w) => w.vkey !== this.#o.witnessVkey)
-    if (targets.length === 0) return
-    const sigs: NoteSignature[] = []
-    let quorumSeen = false
-    await Promise.all(targets.map(async (w) => {
-      const transport = this.#transportFor(w)
-      if (transport === undefined) return
+  #witnessRequests (): Array<Promise<void>> {
+    return [...this.#witnessQueues.values()].flatMap((q) => (q.running === undefined ? [] : [q.running]))
+  }
+
+  /** One witness's answer for `cp`, added to the latest checkpoint's cosignatures if `cp` is still the latest. */
+  async #askWitness (w: PolicyWitness, cp: PublishedCheckpoint, targets: number): Promise<void> {
+    const transport = this.#transportFor(w)
+    let sig: NoteSignature | undefined
+    if (transport !== undefined) {
       try {
-        const sig = await this.#client.cosign(w, transport, { note: cp.note, size: cp.size })
-        sigs.push(sig)
+        sig = await this.#client.cosign(w, transport, { note: cp.note, size: cp.size })
         this.#o.metrics?.cosignatures.inc({ witness: w.name, outcome: 'ok' })
-        const note = this.#withCosignatures(cp.note, sigs)
-        if (!quorumSeen && this.#o.trust.quorum(parseNote(note)).ok) {
-          quorumSeen = true
-          this.#o.metrics?.quorumSeconds.observe((this.#now() - started) / 1000)
-          this.#emit({ type: 'quorum', size: cp.size, note })
-        }
       } catch (err) {
         this.#o.metrics?.cosignatures.inc({ witness: w.name, outcome: isScittError(err) ? err.code : 'error' })
         this.#o.logger.warn({ witness: w.name, size: cp.size, err: (err as Error).message }, 'witness did not cosign')
       }
-    }))
-    if (sigs.length === 0 || this.#stopped) return
-    const note = this.#withCosignatures(this.#cosigned !== undefined && this.#o.log.latestCheckpoint()?.size === cp.size ? this.#cosigned : cp.note, sigs)
-    if (this.#o.log.latestCheckpoint()?.size === cp.size) this.#cosigned = note
-    this.#observe(note, parseCheckpoint(parseNote(note).text))
-    await this.#publish(this.topics.checkpoints, encodeCheckpointMessage({ note, seal: cp.seal }))
+    }
+    const round = this.#round
+    if (this.#stopped || round?.size !== cp.size || this.#o.log.latestCheckpoint()?.size !== cp.size) return // superseded
+    round.answered++
+    const note = sig === undefined ? this.#cosigned ?? cp.note : this.#withCosignatures(this.#cosigned ?? cp.note, [sig])
+    this.#cosigned = note
+    const quorum = this.#o.trust.quorum(parseNote(note)).ok
+    if (quorum && !round.quorum) {
+      round.quorum = true
+      this.#o.metrics?.quorumSeconds.observe((this.#now() - round.started) / 1000)
+      this.#emit({ type: 'quorum', size: cp.size, note })
+    }
+    // Gossip the cosigned checkpoint as soon as it meets the quorum (and again as cosignatures add up),
+    // or once every witness answered without a quorum (what it has is still worth spreading).
+    if ((quorum && sig !== undefined) || (!quorum && round.answered === targets && note !== cp.note)) {
+      this.#observe(note, parseCheckpoint(parseNote(note).text))
+      void this.#publish(this.topics.checkpoints, encodeCheckpointMessage({ note, seal: cp.seal })) // not awaited: the witness's next request goes at once
+    }
   }
 
   #withCosignatures (note: string, sigs: NoteSignature[]): string {
