@@ -18,7 +18,7 @@ import {
   formatNote, formatProofFile, fromHex, getReceipts, noteVerifierFromVkey, openCheckpoint, openNote, parseCosignatureLines,
   parseNote, parsePolicy, parseProofFile, parseTreeSizeBody, receiptProtectedHeader, sealCheckpoint, sha256Digest, signCheckpoint,
   toBase64Url, utf8, formatVkey, NOTE_KEY_TYPE_COSIGNATURE_V1, validateStatement, verifyProofFile, verifyReceipt, verifySign1, cosignatureSigner, parseCheckpoint, isScittError,
-  type NoteVerifier,
+  encodeEntryBundle, encodeHashTile, parseEntryBundle, parseHashTile, type NoteVerifier,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import {
@@ -28,6 +28,7 @@ import {
 } from '@scitt/node'
 import { loadVector } from '../fixtures.js'
 import { makeIssuer, statement } from '../../packages/node/test/helpers.js'
+import { decodeCheckpointList, decodeLogDataAnswer, decodeLogDataRequest, encodeCheckpointList, encodeLogDataRequest } from '../../packages/node/src/mirror/log-data.js'
 import { attackDoor, emptyReport, summarize, type Door, type DoorReport } from './mutate.js'
 import { record } from './report.js'
 
@@ -378,6 +379,50 @@ describe('faults: hostile input at every door (mutated samples and generated inp
         samples: [encodeConsistencyAnswer({ proof }), encodeConsistencyAnswer({ error: 'no such sizes' })],
         decode: (b) => decodeConsistencyAnswer(b),
       })
+    })
+  })
+
+  describe('log-data frames from peers (mirror/log-data.ts): requests, answers, checkpoint lists, bundles, tiles', () => {
+    const group = new Group('hostile input: log-data frames, bundles and tiles')
+    after(() => { group.record() })
+    const seal = sealCheckpoint(receiptProtectedHeader({ alg: 'Ed25519', kid: utf8('k'), iss: ORIGIN }), root8, nodeSignatures.signer('Ed25519', fromHex(cose.ts_seed_hex)))
+
+    it('requests and answers', async () => {
+      await group.run({
+        name: 'log-data request',
+        format: 'text',
+        samples: ['tile/0/000', 'tile/1/x001/234.p/7', 'tile/entries/001.p/45', 'checkpoints/12', 'descriptor'].map((r) => encodeLogDataRequest(ORIGIN, r)),
+        decode: (b) => decodeLogDataRequest(b),
+        vocabulary: ['tile/', 'entries/', '.p/', 'x', 'checkpoints/', 'descriptor', '\n', ORIGIN],
+      })
+      await group.run({
+        name: 'log-data answer',
+        format: 'text',
+        // A well-formed refusal (`error <CODE>: <reason>`) is NOT_FOUND by design, so only `ok` answers are samples.
+        samples: [utf8('ok\nsome bytes'), utf8('ok\n')],
+        decode: (b) => decodeLogDataAnswer(b),
+        vocabulary: ['ok\n', 'error ', 'NOT_FOUND', 'MALFORMED', ': ', '\n'],
+      })
+    })
+
+    it('checkpoint lists (u32 length ‖ checkpoint message, repeated), each checkpoint verified', async () => {
+      const list = encodeCheckpointList([
+        { size: 4, rootHash: new Uint8Array(32), note: notes.checkpoint4, seal: undefined },
+        { size: 8, rootHash: root8, note: notes.checkpoint8, seal },
+      ])
+      await group.run({
+        name: 'checkpoint list',
+        format: 'u32',
+        samples: [list],
+        decode: (b) => { for (const m of decodeCheckpointList(b)) openCheckpoint(m.note, logVerifier) },
+      })
+    })
+
+    it('entry bundles and hash tiles', async () => {
+      const entries = [utf8('first entry'), new Uint8Array(0), new Uint8Array(300).fill(7)]
+      await group.run({ name: 'entry bundle', format: 'text', samples: [encodeEntryBundle(entries)], decode: (b) => parseEntryBundle(b, 3) })
+      const hashes = [sha256Digest(utf8('a')), sha256Digest(utf8('b')), sha256Digest(utf8('c'))]
+      await group.run({ name: 'hash tile', format: 'text', samples: [encodeHashTile(hashes)], decode: (b) => parseHashTile(b, 3) })
     })
   })
 
