@@ -64,7 +64,7 @@ export interface FederationOptions {
   metrics?: FederationMetrics
   /** Gossipsub heartbeat (ms). */
   heartbeatMs?: number
-  /** Re-announce period (ms, default 10 000). */
+  /** Re-announce period (ms, default 10 000; each re-announce falls at random within ±50 % of it). */
   announceMs?: number
   /** Request/response timeout (ms, default 5 000). */
   timeoutMs?: number
@@ -100,7 +100,7 @@ export class Federation {
   /** The latest signed descriptor per origin. */
   readonly #signedDescriptors = new Map<string, { time: number, signed: Uint8Array }>()
   #rewitnessedAt = 0
-  #announceTimer: ReturnType<typeof setInterval> | undefined
+  #announceTimer: ReturnType<typeof setTimeout> | undefined
   #announceSoon: ReturnType<typeof setTimeout> | undefined
   #stopped = false
   readonly #listeners: Array<(event: FederationEvent) => void> = []
@@ -203,8 +203,7 @@ export class Federation {
     pubsub.addEventListener('subscription-change', () => {
       this.#announceSoon ??= setTimeout(() => { this.#announceSoon = undefined; void this.#announce() }, 100)
     })
-    this.#announceTimer = setInterval(() => { void this.#announce() }, this.#o.announceMs ?? 10_000)
-    this.#announceTimer.unref()
+    this.#scheduleAnnounce()
     const latest = this.#o.log.latestCheckpoint()
     if (latest !== undefined) this.#onOwnCheckpoint(latest)
     await this.#announce()
@@ -224,7 +223,7 @@ export class Federation {
     ])
     clearTimeout(timer)
     this.#stopped = true
-    clearInterval(this.#announceTimer)
+    clearTimeout(this.#announceTimer)
     clearTimeout(this.#announceSoon)
     this.#unsubscribe()
     await Promise.allSettled(this.#witnessRequests())
@@ -341,6 +340,19 @@ export class Federation {
     this.#publishing.add(publishing)
     await publishing
     this.#publishing.delete(publishing)
+  }
+
+  /**
+   * The next periodic announce, at a random point within ±50 % of the announce period, so that nodes
+   * started together do not all announce (and all verify each other's descriptors) in the same instant.
+   */
+  #scheduleAnnounce (): void {
+    if (this.#stopped) return
+    this.#announceTimer = setTimeout(() => {
+      this.#scheduleAnnounce()
+      void this.#announce()
+    }, (this.#o.announceMs ?? 10_000) * (0.5 + Math.random()))
+    this.#announceTimer.unref()
   }
 
   async #announce (): Promise<void> {
