@@ -131,13 +131,18 @@ export function scrapiRoutes (router: Router, services: HttpServices): void {
     } else if (registrar.isPending(id)) {
       send(ctx.res, 202, '', { 'retry-after': retryAfter, location: entryLocation(services, ctx.req, id) })
     } else {
-      for (const holding of await holdings(services, id, false)) {
-        const receipt = await receiptOf(holding)
+      // The mirrors, in their configured order (the own log, first of the held logs, was read above).
+      let held = false
+      for (const mirror of services.heldLogs().slice(1)) {
+        const at = await mirror.log.indexOf(id)
+        if (at === undefined) continue
+        held = true
+        const receipt = await receiptOf({ held: mirror, index: at })
         if (receipt === undefined) continue
         send(ctx.res, 200, receipt, { 'content-type': MEDIA_TYPE.cose, location: entryLocation(services, ctx.req, id) })
         return
       }
-      throw new ScittError('NOT_FOUND', `no receipt for entry ${id} here yet`)
+      throw new ScittError('NOT_FOUND', held ? `no receipt for entry ${id} here yet` : `no entry ${id}`)
     }
   })
 
