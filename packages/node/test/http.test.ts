@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { gunzipSync } from 'node:zlib'
 import {
   CompactRange, Tagged, buildStatement, didKeyFromPublicKey, decodeCbor, decodeCoseKeySet, decodeCoseKey, decodeSign1, encodeCbor, encodeSign1,
@@ -6,7 +7,7 @@ import {
   parseProofFile, sigStructure, toBase64Url, verifyProofFile, verifyReceipt,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { bytes, http, makeIssuer, post, problem, startTestNode, statement, type TestNode } from './helpers.js'
+import { bytes, http, makeIssuer, post, problem, startTestNode, statement, type RawResponse, type TestNode } from './helpers.js'
 
 const vendor = makeIssuer('vendor.example', 'Ed25519')
 const es256 = makeIssuer('es256.example', 'ES256')
@@ -17,6 +18,28 @@ const stranger = makeIssuer('stranger.example', 'Ed25519')
 function didKeyIssuer (algorithm: 'Ed25519' | 'ES256'): ReturnType<typeof makeIssuer> {
   const issuer = makeIssuer('', algorithm)
   return { ...issuer, iss: didKeyFromPublicKey(algorithm, issuer.signer.publicKey), kid: new TextEncoder().encode('did-key') }
+}
+
+/** Writes raw bytes on a new connection; the answer, read until the server closes (within 5 s). */
+function rawExchange (url: string, request: string): Promise<RawResponse & { closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1')
+    const chunks: Buffer[] = []
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error('the server did not close within 5 s')) }, 5000)
+    socket.on('data', (c: Buffer) => chunks.push(c))
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      clearTimeout(timer)
+      const data = Buffer.concat(chunks)
+      const end = data.indexOf('\r\n\r\n')
+      if (end < 0) return reject(new Error(`no HTTP answer: ${JSON.stringify(data.toString('latin1').slice(0, 200))}`))
+      const [statusLine, ...lines] = data.subarray(0, end).toString('latin1').split('\r\n')
+      const headers: Record<string, string> = {}
+      for (const line of lines) headers[line.slice(0, line.indexOf(':')).toLowerCase()] = line.slice(line.indexOf(':') + 1).trim()
+      resolve({ status: Number(statusLine!.split(' ')[1]), headers, body: data.subarray(end + 4), closed: true })
+    })
+    socket.write(request)
+  })
 }
 
 async function treeSize (t: TestNode): Promise<number> {
@@ -265,6 +288,25 @@ describe('scitt-node over HTTP', function () {
       assert.equal((await http(`${t.url}/tile/0/001`)).status, 404) // not full yet
       assert.equal((await http(`${t.url}/tile/entries/x000/001`)).status, 400)
       assert.equal((await http(`${t.url}/tile/0/1`)).status, 400)
+    })
+  })
+
+  describe('requests node:http\'s parser refuses', () => {
+    it('get problem details too, and the connection closes', async () => {
+      const cases: Array<[string, number, string]> = [
+        ['GET /checkpoint HTTP/1.1\r\nHost: 127.0.0.1\r\nno colon here\r\n\r\n', 400, 'Malformed request'],
+        ['BREW /checkpoint HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 400, 'Malformed request'],
+        ['POST /entries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 400, 'Malformed request'],
+        [`GET /checkpoint HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'Request Header Fields Too Large'],
+      ]
+      for (const [request, status, title] of cases) {
+        const answer = await rawExchange(t.url, request)
+        assert.equal(answer.status, status, request.slice(0, 40))
+        assert.equal(problem(answer).title, title)
+        assert.match(problem(answer).detail ?? '', /refused by the parser \(HPE_[A-Z_]+\)/)
+        assert.equal(answer.headers.connection, 'close')
+      }
+      assert.equal((await http(`${t.url}/healthz`)).status, 200)
     })
   })
 

@@ -4,6 +4,7 @@
  * CBOR. A ScittError may carry a more specific title in `details.title` (e.g. "Bad Signature Algorithm").
  */
 import type { ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { MEDIA_TYPE, encodeProblemDetails, isScittError, type ErrorCode } from '@scitt/core'
 
 export const ERROR_STATUS: Readonly<Record<ErrorCode, { status: number, title: string }>> = {
@@ -49,4 +50,30 @@ export function sendProblem (res: ServerResponse, problem: Problem, headers: Rec
     ...(problem.retryAfter === undefined ? {} : { 'retry-after': String(problem.retryAfter) }),
   })
   res.end(body)
+}
+
+/** What node:http's parser errors mean to the client; any other parser error is a malformed request. */
+const PARSER_ERRORS: Readonly<Record<string, { status: number, title: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, title: 'Request Header Fields Too Large' },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, title: 'Payload Too Large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, title: 'Request Timeout' },
+}
+
+/**
+ * The server's `clientError` handler: a request that node:http's own parser refused (no route ran:
+ * bad syntax, headers too large, too slow) still gets problem details, written straight to the
+ * socket, which then closes. As node:http's own handler does, nothing is written once a response on
+ * that connection has started.
+ */
+export function refuseUnparsed (err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage
+  if (socket.writable && inFlight?.headersSent !== true && err.code !== 'ECONNRESET') {
+    const { status, title } = PARSER_ERRORS[err.code ?? ''] ?? { status: 400, title: ERROR_STATUS.MALFORMED.title }
+    const body = encodeProblemDetails({ title, detail: `the HTTP request was refused by the parser (${err.code ?? 'error'})` })
+    socket.write(Buffer.concat([
+      Buffer.from(`HTTP/1.1 ${status} ${title}\r\ncontent-type: ${MEDIA_TYPE.problemDetails}\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`),
+      body,
+    ]))
+  }
+  socket.destroy()
 }

@@ -1,11 +1,12 @@
 /**
- * The node's HTTP server (node:http, one port): routes, problem details for every 4xx/5xx, request
- * latency metrics, and a record of requests in flight so that shutdown can wait for them.
+ * The node's HTTP server (node:http, one port): routes, problem details for every 4xx/5xx (also for
+ * requests node:http's parser refuses), request latency metrics, and a record of requests in flight
+ * so that shutdown can wait for them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { ScittError } from '@scitt/core'
 import { federationRoutes } from './federation-routes.js'
-import { ERROR_STATUS, problemFor, sendProblem } from './problem.js'
+import { ERROR_STATUS, problemFor, refuseUnparsed, sendProblem } from './problem.js'
 import { opsRoutes } from './ops.js'
 import { Router } from './router.js'
 import { scrapiRoutes } from './scrapi.js'
@@ -92,6 +93,7 @@ export function createHttpServer (services: HttpServices): HttpServer {
     inFlight.add(p)
     void p.finally(() => inFlight.delete(p))
   })
+  server.on('clientError', refuseUnparsed)
   return {
     server,
     idle: async () => {
