@@ -53,7 +53,7 @@ export interface LogOptions {
   maxPending?: number
   /** fsync every write (default true). */
   sync?: boolean
-  /** Bytes of hash tile parts kept in memory for proofs (default 64 MiB: half upper tree, half level 0). */
+  /** Bytes of hash tile parts kept in memory for proofs (default 64 MiB: up to half for the upper tree, the rest for level-0 strips). */
   tileCacheBytes?: number
 }
 
@@ -290,7 +290,7 @@ export class Log {
     assertIndex(index, 'index')
     assertIndex(size, 'size')
     if (size > this.#size() || index >= size) throw notFound(`inclusion proof of ${index} in size ${size}`)
-    return inclusionProof(index, size, (ids) => this.#tiles.nodes(ids))
+    return inclusionProof(index, size, (ids) => this.#tiles.nodes(ids), this.#tiles)
   }
 
   /** RFC 9162 consistency proof between two tree sizes up to the latest checkpoint's. */
@@ -298,7 +298,7 @@ export class Log {
     assertIndex(size1, 'size1')
     assertIndex(size2, 'size2')
     if (size1 > size2 || size2 > this.#size()) throw notFound(`consistency proof from ${size1} to ${size2}`)
-    return consistencyProof(size1, size2, (ids) => this.#tiles.nodes(ids))
+    return consistencyProof(size1, size2, (ids) => this.#tiles.nodes(ids), this.#tiles)
   }
 
   /**
@@ -312,7 +312,7 @@ export class Log {
     if (index >= this.#size()) throw notFound(`entry ${index}`)
     const covering = this.#recentAbove(index) ?? await this.#firstCheckpointAbove(index)
     if (covering.seal === undefined) throw notFound(`receipt seal for size ${covering.size}`)
-    const inclusionPath = await inclusionProof(index, covering.size, (ids) => this.#tiles.nodes(ids))
+    const inclusionPath = await inclusionProof(index, covering.size, (ids) => this.#tiles.nodes(ids), this.#tiles)
     return assembleReceipt(covering.seal, { treeSize: covering.size, leafIndex: index, inclusionPath })
   }
 
@@ -520,9 +520,10 @@ export class Log {
     }
   }
 
-  /** Adopts a durably written edge and caches the tiles it wrote. */
+  /** Adopts a durably written edge, caches the tiles it wrote and the right-edge subtrees of its size. */
   #advance (edge: TreeEdge, puts: readonly Put[]): void {
     this.#edge = edge
+    this.#tiles.rememberPeaks(edge.size, edge.range.peaks)
     for (const { key, value } of puts) {
       const tile = tileFromKey(key)
       if (tile !== undefined) this.#tiles.set(tile.level, tile.index, tile.part, value)

@@ -1,14 +1,19 @@
 /**
- * Reads of hash tile parts (tile-parts.ts) for proofs and tiles, through two LRU caches bounded in
- * bytes: one for the upper tree (crowns, and every part of tiles above level 0), which every proof
- * touches and which stays small (≈ 1/36 of the level-0 data), and one for level-0 strips, which a
- * proof of a random leaf rarely finds again. Level-0 churn thus never evicts the upper tree.
+ * Reads of hash tile parts (tile-parts.ts) for proofs and tiles, through two LRU caches sharing one
+ * budget in bytes: one for the upper tree (crowns, and every part of tiles above level 0), which every
+ * proof touches and which stays small (≈ 1/36 of the level-0 data), holding up to half of it; and one
+ * for level-0 strips, which a proof of a random leaf rarely finds again, holding the rest. Level-0
+ * churn thus never evicts the upper tree.
  *
  * Parts only grow (a wider part starts with the narrower one's hashes), so a cached part serves any
  * tree it is wide enough for; a narrower one is read again. Reads that miss are merged: while one
  * database read is in flight, the parts wanted by concurrent callers queue up and go in the next one.
+ *
+ * It is also the proofs' memo of right-edge subtree hashes (core's SubtreeMemo), for the latest
+ * MEMO_SIZES tree sizes: every proof at one size whose path meets the right edge at one level needs the
+ * same fold of the same pieces (random proofs at the latest size, receipts of one batch).
  */
-import { HASH_SIZE, type NodeId } from '@scitt/core'
+import { HASH_SIZE, nodeHash, perfectSubtrees, type NodeId, type SubtreeMemo } from '@scitt/core'
 import type { LogDatabase } from './database.js'
 import { corrupt, tileKey, VIEW } from './layout.js'
 import { CROWN, TilePart, placeOf, type NodePlace } from './tile-parts.js'
@@ -16,7 +21,11 @@ import { CROWN, TilePart, placeOf, type NodePlace } from './tile-parts.js'
 /** What a cached part costs beyond its bytes (Map entry, objects), roughly. */
 const ENTRY_OVERHEAD = 200
 
+/** Tree sizes whose right-edge subtree hashes are kept (at most 53 each). */
+const MEMO_SIZES = 64
+
 interface Cached {
+  key: number
   part: TilePart
   /** Read since it was last passed by eviction (CLOCK, second chance: a hit costs no reordering). */
   used: boolean
@@ -24,12 +33,14 @@ interface Cached {
 
 /** An approximate LRU (CLOCK) bounded in bytes. */
 class ByteLru {
-  readonly #capacity: number
   readonly #parts = new Map<number, Cached>()
+  /** The cached parts from #hand on, oldest first: eviction takes from the front, inserts go to the back. */
+  #queue: Cached[] = []
+  #hand = 0
   #bytes = 0
 
-  constructor (capacity: number) {
-    this.#capacity = capacity
+  get bytes (): number {
+    return this.#bytes
   }
 
   get (key: number): TilePart | undefined {
@@ -39,32 +50,49 @@ class ByteLru {
     return hit.part
   }
 
-  /** Keeps the wider of the known and the new part (a read that raced with a write must not shrink it). */
-  set (key: number, part: TilePart): TilePart {
+  /**
+   * Keeps the wider of the known and the new part (a read that raced with a write must not shrink it),
+   * then evicts down to `capacity` bytes.
+   */
+  set (key: number, part: TilePart, capacity: number): TilePart {
     const known = this.#parts.get(key)
     if (known !== undefined) {
       if (known.part.width >= part.width) return known.part
-      this.#parts.delete(key)
-      this.#bytes -= cost(known.part)
+      this.#bytes += cost(part) - cost(known.part)
+      known.part = part
+      known.used = true
+    } else {
+      const cached = { key, part, used: false }
+      this.#parts.set(key, cached)
+      this.#queue.push(cached)
+      this.#bytes += cost(part)
     }
-    this.#parts.set(key, { part, used: false })
-    this.#bytes += cost(part)
+    this.trim(capacity)
+    return part
+  }
+
+  trim (capacity: number): void {
     // Evict from the oldest end; a part read since it was inserted or passed gets a second chance.
-    for (let passes = this.#parts.size; this.#bytes > this.#capacity && passes >= 0; passes--) {
-      const [oldest, cached] = this.#parts.entries().next().value!
-      this.#parts.delete(oldest)
-      if (cached.used && passes > 0) {
-        cached.used = false
-        this.#parts.set(oldest, cached)
+    for (let passes = this.#parts.size; this.#bytes > capacity && passes >= 0; passes--) {
+      const oldest = this.#queue[this.#hand++]!
+      if (oldest.used && passes > 0) {
+        oldest.used = false
+        this.#queue.push(oldest)
       } else {
-        this.#bytes -= cost(cached.part)
+        this.#parts.delete(oldest.key)
+        this.#bytes -= cost(oldest.part)
       }
     }
-    return part
+    if (this.#hand * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#hand)
+      this.#hand = 0
+    }
   }
 
   clear (): void {
     this.#parts.clear()
+    this.#queue = []
+    this.#hand = 0
     this.#bytes = 0
   }
 }
@@ -80,19 +108,21 @@ interface Wanted {
   waiters: Array<{ resolve: (part: TilePart) => void, reject: (err: unknown) => void }>
 }
 
-export class TileCache {
+export class TileCache implements SubtreeMemo {
   readonly #db: LogDatabase
-  readonly #upper: ByteLru
-  readonly #lower: ByteLru
+  readonly #budget: number
+  readonly #upper = new ByteLru()
+  readonly #lower = new ByteLru()
+  /** MTH(D[begin:end]) by end, then begin; the oldest end goes first. */
+  readonly #subtrees = new Map<number, Map<number, Uint8Array>>()
   /** Parts to read in the next database read, by cache key. */
   #queue = new Map<number, Wanted>()
   #reading = false
 
-  /** `bytes`: the budget, half for the upper tree and half for level-0 strips. */
+  /** `bytes`: the budget, up to half for the upper tree and the rest for level-0 strips. */
   constructor (db: LogDatabase, bytes: number) {
     this.#db = db
-    this.#upper = new ByteLru(bytes / 2)
-    this.#lower = new ByteLru(bytes / 2)
+    this.#budget = bytes
   }
 
   /** Records a tile part just written (durably). */
@@ -103,6 +133,36 @@ export class TileCache {
   clear (): void {
     this.#upper.clear()
     this.#lower.clear()
+    this.#subtrees.clear()
+  }
+
+  subtreeHash (begin: number, end: number): Uint8Array | undefined {
+    return this.#subtrees.get(end)?.get(begin)
+  }
+
+  /**
+   * Records the right-edge subtree hashes of the tree of `size` from its peaks (largest first, as a
+   * CompactRange holds them): for each peak after the first, the right fold of it and the later ones,
+   * i.e. MTH(D[begin:size]) from that peak's first leaf. Costs popcount(size)−2 node hashes.
+   */
+  rememberPeaks (size: number, peaks: readonly Uint8Array[]): void {
+    const ids = perfectSubtrees(0, size)
+    if (peaks.length !== ids.length) throw new RangeError(`a tree of size ${size} has ${ids.length} peaks, got ${peaks.length}`)
+    let fold = peaks[peaks.length - 1]
+    for (let k = peaks.length - 2; k >= 1; k--) {
+      fold = nodeHash(peaks[k]!, fold!)
+      this.rememberSubtree(ids[k]!.index * 2 ** ids[k]!.level, size, fold)
+    }
+  }
+
+  rememberSubtree (begin: number, end: number, hash: Uint8Array): void {
+    let atEnd = this.#subtrees.get(end)
+    if (atEnd === undefined) {
+      if (this.#subtrees.size >= MEMO_SIZES) this.#subtrees.delete(this.#subtrees.keys().next().value!)
+      atEnd = new Map()
+      this.#subtrees.set(end, atEnd)
+    }
+    atEnd.set(begin, hash)
   }
 
   /**
@@ -118,9 +178,9 @@ export class TileCache {
     }))
   }
 
-  /** The hashes of perfect nodes, in order (a NodeReader): views of one fresh buffer, never of the cache. */
+  /** The hashes of perfect nodes, in order (a NodeReader): fresh copies, never views of the cache. */
   async nodes (ids: readonly NodeId[]): Promise<Uint8Array[]> {
-    const out = new Uint8Array(ids.length * HASH_SIZE)
+    const out = new Array<Uint8Array>(ids.length)
     /** Nodes not found in the cache, by the part to read (one read per part). */
     let missing: Map<number, Array<{ i: number, place: NodePlace }>> | undefined
     for (let i = 0; i < ids.length; i++) {
@@ -129,7 +189,7 @@ export class TileCache {
       const hit = this.#lru(place.level, place.part).get(key)
       const at = hit === undefined ? -1 : hit.offset(place.sub, place.pos)
       if (at >= 0) {
-        out.set(hit!.bytes.subarray(at, at + HASH_SIZE), i * HASH_SIZE)
+        out[i] = hit!.bytes.slice(at, at + HASH_SIZE)
         continue
       }
       missing ??= new Map()
@@ -144,13 +204,11 @@ export class TileCache {
         for (const { i, place } of nodes) {
           const offset = stored.offset(place.sub, place.pos)
           if (offset < 0) throw corrupt(`hash tile ${level}/${index} part ${part} (narrower than its tree)`)
-          out.set(stored.bytes.subarray(offset, offset + HASH_SIZE), i * HASH_SIZE)
+          out[i] = stored.bytes.slice(offset, offset + HASH_SIZE)
         }
       }))
     }
-    const hashes: Uint8Array[] = []
-    for (let i = 0; i < ids.length; i++) hashes.push(out.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE))
-    return hashes
+    return out
   }
 
   #lru (level: number, part: number): ByteLru {
@@ -158,7 +216,11 @@ export class TileCache {
   }
 
   #remember (level: number, index: number, part: number, value: TilePart): TilePart {
-    return this.#lru(level, part).set(cacheKey(level, index, part), value)
+    const key = cacheKey(level, index, part)
+    if (this.#lru(level, part) === this.#lower) return this.#lower.set(key, value, this.#budget - this.#upper.bytes)
+    const kept = this.#upper.set(key, value, this.#budget / 2)
+    this.#lower.trim(this.#budget - this.#upper.bytes)
+    return kept
   }
 
   /** A part from the database, read together with what concurrent callers want. */

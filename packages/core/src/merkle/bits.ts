@@ -41,10 +41,11 @@ export function shiftRight (n: number, k: number): number {
   return Math.floor(n / 2 ** k)
 }
 
-/** Number of trailing zero bits of n > 0. */
+/** Number of trailing zero bits of n > 0 (x & −x keeps the lowest set bit of a 32-bit half). */
 export function trailingZeros (n: number): number {
   if (n <= 0) throw new RangeError('trailingZeros needs n > 0')
-  let count = 0
-  for (let v = n; v % 2 === 0; v /= 2) count++
-  return count
+  const l = lo(n)
+  if (l !== 0) return 31 - Math.clz32(l & -l)
+  const h = hi(n)
+  return 63 - Math.clz32(h & -h)
 }

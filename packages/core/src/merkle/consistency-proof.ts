@@ -3,7 +3,7 @@ import { equalBytes } from '../bytes.js'
 import { assertIndex, bitLength, popcount, shiftRight, trailingZeros, xor } from './bits.js'
 import { EMPTY_ROOT, assertHash, nodeHash } from './hash.js'
 import type { NodeId } from './node-id.js'
-import { badProof, checkProofElements, pathNodes, readPlan, type NodeReader } from './proof-path.js'
+import { badProof, checkProofElements, pathNodes, readPlan, type NodeReader, type SubtreeMemo } from './proof-path.js'
 
 function checkSizes (size1: number, size2: number): void {
   assertIndex(size1, 'size1')
@@ -26,9 +26,9 @@ export function consistencyProofNodes (size1: number, size2: number): NodeId[][]
   return index === 0 ? path : [[{ level, index }], ...path]
 }
 
-/** PROOF(size1, D[0:size2]) (RFC 9162 §2.1.4.1), reading all nodes in one `read` call. */
-export async function consistencyProof (size1: number, size2: number, read: NodeReader): Promise<Uint8Array[]> {
-  return readPlan(consistencyProofNodes(size1, size2), read)
+/** PROOF(size1, D[0:size2]) (RFC 9162 §2.1.4.1), reading in one `read` call all nodes of elements `memo` lacks. */
+export async function consistencyProof (size1: number, size2: number, read: NodeReader, memo?: SubtreeMemo): Promise<Uint8Array[]> {
+  return readPlan(consistencyProofNodes(size1, size2), read, memo)
 }
 
 /**

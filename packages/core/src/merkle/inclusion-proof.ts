@@ -3,9 +3,9 @@ import { equalBytes } from '../bytes.js'
 import { assertIndex, bitLength, popcount, shiftRight, xor } from './bits.js'
 import { assertHash, nodeHash } from './hash.js'
 import type { NodeId } from './node-id.js'
-import { badProof, checkProofElements, pathNodes, readPlan, type NodeReader } from './proof-path.js'
+import { badProof, checkProofElements, pathNodes, readPlan, type NodeReader, type SubtreeMemo } from './proof-path.js'
 
-export type { NodeReader } from './proof-path.js'
+export type { NodeReader, SubtreeMemo } from './proof-path.js'
 
 /**
  * The plan of PATH(index, D[0:size]) (RFC 9162 §2.1.3.1): for each proof element, leaf→root, the
@@ -18,9 +18,9 @@ export function inclusionProofNodes (index: number, size: number): NodeId[][] {
   return pathNodes(0, index, size)
 }
 
-/** PATH(index, D[0:size]) (RFC 9162 §2.1.3.1), reading all nodes in one `read` call. */
-export async function inclusionProof (index: number, size: number, read: NodeReader): Promise<Uint8Array[]> {
-  return readPlan(inclusionProofNodes(index, size), read)
+/** PATH(index, D[0:size]) (RFC 9162 §2.1.3.1), reading in one `read` call all nodes of elements `memo` lacks. */
+export async function inclusionProof (index: number, size: number, read: NodeReader, memo?: SubtreeMemo): Promise<Uint8Array[]> {
+  return readPlan(inclusionProofNodes(index, size), read, memo)
 }
 
 /** The number of proof elements: inner = bitlen(index XOR (size−1)) siblings below the right edge, then one per set bit above. */

@@ -1,5 +1,5 @@
 /** Addressing of perfect subtrees in an RFC 9162 §2.1 Merkle tree. */
-import { assertIndex, trailingZeros } from './bits.js'
+import { assertIndex, bitLength, trailingZeros } from './bits.js'
 
 /**
  * The perfect subtree covering leaves [index·2^level, (index+1)·2^level).
@@ -22,10 +22,11 @@ export function perfectSubtrees (begin: number, end: number): NodeId[] {
   const out: NodeId[] = []
   let at = begin
   while (at < end) {
-    let level = at === 0 ? 53 : trailingZeros(at)
-    while (2 ** level > end - at) level--
-    out.push({ level, index: at / 2 ** level })
-    at += 2 ** level
+    // The largest perfect subtree starting at `at` (aligned there) that ends by `end`.
+    const level = Math.min(at === 0 ? 53 : trailingZeros(at), bitLength(end - at) - 1)
+    const width = 2 ** level
+    out.push({ level, index: at / width })
+    at += width
   }
   return out
 }

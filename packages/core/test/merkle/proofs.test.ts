@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import {
   CompactRange, EMPTY_ROOT, HASH_SIZE, consistencyProof, consistencyProofNodes, inclusionProof, inclusionProofNodes,
   isScittError, nodeHash, perfectSubtrees, rootFromConsistencyProof, rootFromInclusionProof, verifyConsistency,
-  verifyInclusion, type NodeId, type NodeReader,
+  verifyInclusion, type NodeId, type NodeReader, type SubtreeMemo,
 } from '@scitt/core'
 import { ReferenceTree, testLeaves } from './reference-tree.js'
 
@@ -147,6 +147,42 @@ describe('merkle: inclusion and consistency proofs against the reference tree', 
     assert.deepEqual(await consistencyProof(7, 7, counting), [])
     assert.deepEqual(await inclusionProof(0, 1, counting), [])
     assert.equal(calls, 2)
+  })
+
+  it('with a subtree memo: the same proofs, the known right-edge folds not read again, never the memo\'s own hashes', async () => {
+    const known = new Map<string, Uint8Array>()
+    const memo: SubtreeMemo = {
+      subtreeHash: (begin, end) => known.get(`${begin}:${end}`),
+      rememberSubtree: (begin, end, hash) => { known.set(`${begin}:${end}`, hash) },
+    }
+    const readIds: NodeId[] = []
+    // Copies, so that the proofs' buffers are the caller's to reuse.
+    const recording: NodeReader = (ids) => { readIds.push(...ids); return ids.map((id) => oracle.node(id).slice()) }
+    const size = 1000 // 0b1111101000: right edges of several pieces
+    for (let round = 0; round < 2; round++) {
+      for (const index of [0, 1, 511, 512, 767, 800, 900, 991, 999]) {
+        readIds.length = 0
+        const folds = inclusionProofNodes(index, size).filter((pieces) => pieces.length > 1)
+        const knew = folds.map((pieces) => memo.subtreeHash(pieces[0]!.index * 2 ** pieces[0]!.level, size) !== undefined)
+        const proof = await inclusionProof(index, size, recording, memo)
+        assert.deepEqual(proof, oracle.inclusion(index, size), `inclusion ${index}/${size}, round ${round}`)
+        // A fold's pieces are read (and the fold remembered) only when the memo lacks it.
+        folds.forEach((pieces, f) => {
+          if (round === 1) assert.ok(knew[f])
+          for (const id of pieces) assert.equal(readIds.some((r) => r.level === id.level && r.index === id.index), !knew[f])
+        })
+        for (const p of proof) p.fill(0) // a caller may reuse its proof's buffers
+      }
+      for (const size1 of [1, 3, 500, 511, 513, 999]) {
+        assert.deepEqual(await consistencyProof(size1, size, recording, memo), oracle.consistency(size1, size), `${size1}→${size}, round ${round}`)
+      }
+    }
+    for (const [range, hash] of known) {
+      const [begin, end] = range.split(':').map(Number) as [number, number]
+      assert.equal(end, size)
+      assert.deepEqual(hash, oracle.mth(begin, end), `memo ${range}`)
+    }
+    assert.ok(known.size >= 4)
   })
 
   it('treats a reader that returns the wrong hashes as an internal error', async () => {
