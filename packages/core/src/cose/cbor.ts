@@ -17,7 +17,7 @@
  * keys are accepted unless `deterministic` is set (other implementations' COSE need not be
  * deterministic; signatures cover the raw protected bytes, never a re-encoding).
  */
-import { compareBytes, concatBytes, fromUtf8, utf8 } from '../bytes.js'
+import { compareBytes, fromUtf8, utf8 } from '../bytes.js'
 import { malformed, ScittError } from '../errors.js'
 
 export type CborKey = number | bigint | string
@@ -56,87 +56,154 @@ const SHORTEST_MIN = [24, 0x100, 0x10000, 0x100000000] as const
 
 /** Deterministic encoding (RFC 8949 §4.2.1). TypeError / RangeError for values outside the model. */
 export function encodeCbor (value: CborValue): Uint8Array {
-  const parts: Uint8Array[] = []
-  write(parts, value)
-  return concatBytes(...parts)
+  writer.reset()
+  writer.item(value)
+  return writer.result()
 }
 
 /** The shortest head of a data item of major type `major` (0–7) with argument `n` (RFC 8949 §3). */
 export function encodeCborHead (major: number, n: number | bigint): Uint8Array {
-  if (!Number.isInteger(major) || major < 0 || major > 7) throw new RangeError('major type must be 0 to 7')
-  if (typeof n === 'number' ? !Number.isSafeInteger(n) || n < 0 : n < 0n || n > U64_MAX) throw new RangeError('head argument must be an integer from 0 to 2^64-1')
-  const value = typeof n === 'bigint' && n <= MAX_SAFE ? Number(n) : n
-  const m = major * 32
-  if (typeof value === 'bigint') {
-    const out = new Uint8Array(9)
-    out[0] = m + 27
-    new DataView(out.buffer).setBigUint64(1, value)
-    return out
-  }
-  if (value < 24) return Uint8Array.of(m + value)
-  if (value < 0x100) return Uint8Array.of(m + 24, value)
-  if (value < 0x10000) return Uint8Array.of(m + 25, Math.floor(value / 256), value % 256)
-  const out = new Uint8Array(value < 0x100000000 ? 5 : 9)
-  const view = new DataView(out.buffer)
-  if (out.length === 5) {
-    out[0] = m + 26
-    view.setUint32(1, value)
-  } else {
-    out[0] = m + 27
-    view.setUint32(1, Math.floor(value / 0x100000000))
-    view.setUint32(5, value % 0x100000000)
-  }
-  return out
+  writer.reset()
+  writer.head(major, n)
+  return writer.result()
 }
 
-function writeInteger (parts: Uint8Array[], value: number | bigint): void {
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new TypeError(`cannot encode ${value}: only safe integers (floats are not supported)`)
-    parts.push(value >= 0 ? encodeCborHead(0, value) : encodeCborHead(1, -1 - value))
-    return
+/**
+ * Writes data items into one buffer that grows by doubling. Encoding is synchronous, so one writer
+ * serves every call (and one more the map keys, which are scalars); a buffer grown past KEPT_BYTES
+ * is dropped after use.
+ */
+class Writer {
+  readonly #capacity: number
+  #buf: Uint8Array
+  #view: DataView
+  #at = 0
+
+  constructor (capacity: number) {
+    this.#capacity = capacity
+    this.#buf = new Uint8Array(capacity)
+    this.#view = new DataView(this.#buf.buffer)
   }
-  if (value >= 0n) {
-    if (value > U64_MAX) throw new RangeError('integer above 2^64-1')
-    parts.push(encodeCborHead(0, value))
-  } else {
-    if (-1n - value > U64_MAX) throw new RangeError('integer below -2^64')
-    parts.push(encodeCborHead(1, -1n - value))
+
+  reset (): void {
+    this.#at = 0
+    if (this.#buf.length > KEPT_BYTES) {
+      this.#buf = new Uint8Array(this.#capacity)
+      this.#view = new DataView(this.#buf.buffer)
+    }
+  }
+
+  /** A copy of what was written since the last reset. */
+  result (): Uint8Array {
+    return this.#buf.slice(0, this.#at)
+  }
+
+  #room (n: number): void {
+    if (this.#at + n <= this.#buf.length) return
+    const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#at + n))
+    next.set(this.#buf.subarray(0, this.#at))
+    this.#buf = next
+    this.#view = new DataView(next.buffer)
+  }
+
+  bytes (b: Uint8Array): void {
+    this.#room(b.length)
+    this.#buf.set(b, this.#at)
+    this.#at += b.length
+  }
+
+  head (major: number, n: number | bigint): void {
+    if (!Number.isInteger(major) || major < 0 || major > 7) throw new RangeError('major type must be 0 to 7')
+    if (typeof n === 'number' ? !Number.isSafeInteger(n) || n < 0 : n < 0n || n > U64_MAX) throw new RangeError('head argument must be an integer from 0 to 2^64-1')
+    const value = typeof n === 'bigint' && n <= MAX_SAFE ? Number(n) : n
+    const m = major * 32
+    this.#room(9)
+    const at = this.#at
+    if (typeof value === 'bigint') {
+      this.#buf[at] = m + 27
+      this.#view.setBigUint64(at + 1, value)
+      this.#at += 9
+    } else if (value < 24) {
+      this.#buf[at] = m + value
+      this.#at += 1
+    } else if (value < 0x100) {
+      this.#buf[at] = m + 24
+      this.#buf[at + 1] = value
+      this.#at += 2
+    } else if (value < 0x10000) {
+      this.#buf[at] = m + 25
+      this.#view.setUint16(at + 1, value)
+      this.#at += 3
+    } else if (value < 0x100000000) {
+      this.#buf[at] = m + 26
+      this.#view.setUint32(at + 1, value)
+      this.#at += 5
+    } else {
+      this.#buf[at] = m + 27
+      this.#view.setUint32(at + 1, Math.floor(value / 0x100000000))
+      this.#view.setUint32(at + 5, value % 0x100000000)
+      this.#at += 9
+    }
+  }
+
+  #integer (value: number | bigint): void {
+    if (typeof value === 'number') {
+      if (!Number.isSafeInteger(value)) throw new TypeError(`cannot encode ${value}: only safe integers (floats are not supported)`)
+      if (value >= 0) this.head(0, value)
+      else this.head(1, -1 - value)
+      return
+    }
+    if (value >= 0n) {
+      if (value > U64_MAX) throw new RangeError('integer above 2^64-1')
+      this.head(0, value)
+    } else {
+      if (-1n - value > U64_MAX) throw new RangeError('integer below -2^64')
+      this.head(1, -1n - value)
+    }
+  }
+
+  item (value: CborValue): void {
+    if (typeof value === 'number' || typeof value === 'bigint') return this.#integer(value)
+    if (typeof value === 'string') {
+      const bytes = utf8(value)
+      this.head(3, bytes.length)
+      this.bytes(bytes)
+    } else if (value instanceof Uint8Array) {
+      this.head(2, value.length)
+      this.bytes(value)
+    } else if (value === false || value === true || value === null) {
+      this.head(7, value === null ? 22 : value ? 21 : 20)
+    } else if (Array.isArray(value)) {
+      this.head(4, value.length)
+      for (const item of value) this.item(item)
+    } else if (value instanceof Map) {
+      const entries: Array<[Uint8Array, CborValue]> = []
+      for (const [k, v] of value) {
+        if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'bigint') throw new TypeError('map keys must be integers or text strings')
+        keyWriter.reset()
+        keyWriter.item(k)
+        entries.push([keyWriter.result(), v])
+      }
+      entries.sort((a, b) => compareBytes(a[0], b[0]))
+      this.head(5, entries.length)
+      for (let i = 0; i < entries.length; i++) {
+        const [k, v] = entries[i]!
+        if (i > 0 && compareBytes(entries[i - 1]![0], k) === 0) throw new TypeError('duplicate map key')
+        this.bytes(k)
+        this.item(v)
+      }
+    } else if (value instanceof Tagged) {
+      this.head(6, value.tag)
+      this.item(value.value)
+    } else {
+      throw new TypeError(`cannot encode ${typeof value} as CBOR`)
+    }
   }
 }
 
-function write (parts: Uint8Array[], value: CborValue): void {
-  if (typeof value === 'number' || typeof value === 'bigint') return writeInteger(parts, value)
-  if (typeof value === 'string') {
-    const bytes = utf8(value)
-    parts.push(encodeCborHead(3, bytes.length), bytes)
-  } else if (value instanceof Uint8Array) {
-    parts.push(encodeCborHead(2, value.length), value)
-  } else if (value === false || value === true || value === null) {
-    parts.push(Uint8Array.of(value === null ? 0xf6 : value ? 0xf5 : 0xf4))
-  } else if (Array.isArray(value)) {
-    parts.push(encodeCborHead(4, value.length))
-    for (const item of value) write(parts, item)
-  } else if (value instanceof Map) {
-    const entries: Array<[Uint8Array, CborValue]> = []
-    for (const [k, v] of value) {
-      if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'bigint') throw new TypeError('map keys must be integers or text strings')
-      entries.push([encodeCbor(k), v])
-    }
-    entries.sort((a, b) => compareBytes(a[0], b[0]))
-    parts.push(encodeCborHead(5, entries.length))
-    for (let i = 0; i < entries.length; i++) {
-      const [k, v] = entries[i]!
-      if (i > 0 && compareBytes(entries[i - 1]![0], k) === 0) throw new TypeError('duplicate map key')
-      parts.push(k)
-      write(parts, v)
-    }
-  } else if (value instanceof Tagged) {
-    parts.push(encodeCborHead(6, value.tag))
-    write(parts, value.value)
-  } else {
-    throw new TypeError(`cannot encode ${typeof value} as CBOR`)
-  }
-}
+const KEPT_BYTES = 64 * 1024
+const writer = new Writer(1024)
+const keyWriter = new Writer(64)
 
 // ---------------------------------------------------------------------------------------------
 // Decoding
