@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  ScittError, addReceipts, buildStatement, decodeCoseKey, decodeCoseKeySet, decodeProblemDetails, decodeReceipt, decodeSeal, decodeSign1,
+  concatBytes, ScittError, addReceipts, buildStatement, decodeCoseKey, decodeCoseKeySet, decodeProblemDetails, decodeReceipt, decodeSeal, decodeSign1,
   ed25519NoteSigner, encodeCoseKey, encodeCoseKeySet, encodeProblemDetails, encodeSeal, encodeSign1, entryBytes, formatAddCheckpointRequest,
   formatNote, formatProofFile, fromHex, getReceipts, noteVerifierFromVkey, openCheckpoint, openNote, parseCosignatureLines,
   parseNote, parsePolicy, parseProofFile, parseTreeSizeBody, receiptProtectedHeader, sealCheckpoint, sha256Digest, signCheckpoint,
@@ -28,7 +28,7 @@ import {
 } from '@scitt/node'
 import { loadVector } from '../fixtures.js'
 import { makeIssuer, statement } from '../../packages/node/test/helpers.js'
-import { decodeCheckpointList, decodeLogDataAnswer, decodeLogDataRequest, encodeCheckpointList, encodeLogDataRequest } from '../../packages/node/src/mirror/log-data.js'
+import { decodeCheckpointList, decodeEntryBundles, decodeLogDataAnswer, decodeLogDataRequest, encodeCheckpointList, encodeLogDataRequest } from '../../packages/node/src/mirror/log-data.js'
 import { attackDoor, emptyReport, summarize, type Door, type DoorReport } from './mutate.js'
 import { record } from './report.js'
 
@@ -391,9 +391,9 @@ describe('faults: hostile input at every door (mutated samples and generated inp
       await group.run({
         name: 'log-data request',
         format: 'text',
-        samples: ['tile/0/000', 'tile/1/x001/234.p/7', 'tile/entries/001.p/45', 'checkpoints/12', 'descriptor'].map((r) => encodeLogDataRequest(ORIGIN, r)),
+        samples: ['tile/0/000', 'tile/1/x001/234.p/7', 'tile/entries/001.p/45', 'checkpoints/12', 'entry-bundles/7/16', 'descriptor'].map((r) => encodeLogDataRequest(ORIGIN, r)),
         decode: (b) => decodeLogDataRequest(b),
-        vocabulary: ['tile/', 'entries/', '.p/', 'x', 'checkpoints/', 'descriptor', '\n', ORIGIN],
+        vocabulary: ['tile/', 'entries/', '.p/', 'x', 'checkpoints/', 'entry-bundles/', 'descriptor', '\n', ORIGIN],
       })
       await group.run({
         name: 'log-data answer',
@@ -421,6 +421,8 @@ describe('faults: hostile input at every door (mutated samples and generated inp
     it('entry bundles and hash tiles', async () => {
       const entries = [utf8('first entry'), new Uint8Array(0), new Uint8Array(300).fill(7)]
       await group.run({ name: 'entry bundle', format: 'text', samples: [encodeEntryBundle(entries)], decode: (b) => parseEntryBundle(b, 3) })
+      const full = (tag: string): Uint8Array => encodeEntryBundle(Array.from({ length: 256 }, (_, i) => utf8(`${tag} ${i}`)))
+      await group.run({ name: 'run of full entry bundles', format: 'text', samples: [concatBytes(full('a'), full('b'))], decode: (b) => decodeEntryBundles(b, 2) })
       const hashes = [sha256Digest(utf8('a')), sha256Digest(utf8('b')), sha256Digest(utf8('c'))]
       await group.run({ name: 'hash tile', format: 'text', samples: [encodeHashTile(hashes)], decode: (b) => parseHashTile(b, 3) })
     })

@@ -265,6 +265,31 @@ export class Log {
     return bundlePrefix(bytes, width)
   }
 
+  /**
+   * Full entry bundles `first` … `first + count − 1` in order, in one read: as many of them as the
+   * latest checkpoint covers in full and as fit in `maxBytes` together (at least one); NOT_FOUND when
+   * bundle `first` is not full yet.
+   */
+  async entryBundles (first: number, count: number, maxBytes: number): Promise<Uint8Array[]> {
+    checkTile({ level: 0, index: first, width: TILE_WIDTH })
+    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError('count must be a positive integer')
+    const full = Math.floor(this.#size() / TILE_WIDTH)
+    if (first >= full) throw notFound(`full entry bundle ${first}`)
+    const keys = Array.from({ length: Math.min(count, full - first) }, (_, i) => bundleKey(first + i))
+    const values = await this.#db.getMany(keys, VIEW)
+    const out: Uint8Array[] = []
+    let bytes = 0
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i]
+      if (value === undefined) throw corrupt(`entry bundle ${first + i} (missing)`)
+      const bundle = bundlePrefix(value, TILE_WIDTH)
+      if (out.length > 0 && bytes + bundle.length > maxBytes) break
+      out.push(bundle)
+      bytes += bundle.length
+    }
+    return out
+  }
+
   /** The entry at `index`; NOT_FOUND at or beyond the latest checkpoint's size. */
   async entry (index: number): Promise<Uint8Array> {
     assertIndex(index, 'index')

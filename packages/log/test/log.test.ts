@@ -197,6 +197,19 @@ for (const backend of [memoryBackend(), levelBackend()] as Backend[]) {
       await log.close()
     })
 
+    it('reads runs of full entry bundles, only full ones, as many as fit the byte limit', async () => {
+      const log = await Log.open(logOptions(db, record, { batchSize: 256 }))
+      await Promise.all(Array.from({ length: 3 * 256 + 10 }, (_, i) => log.add(entryOf(`run ${i}`))))
+      const bundles = [0, 1, 2].map((n) => log.entryBundle(n))
+      const full = await Promise.all(bundles)
+      assert.deepEqual(await log.entryBundles(0, 64, 1 << 20), full, 'three full bundles, not the partial fourth')
+      assert.deepEqual(await log.entryBundles(1, 1, 1 << 20), [full[1]])
+      assert.deepEqual(await log.entryBundles(0, 3, full[0]!.length + full[1]!.length), full.slice(0, 2), 'stops at the byte limit')
+      assert.deepEqual(await log.entryBundles(2, 3, 1), [full[2]], 'at least one, whatever the limit')
+      await rejectsWith(log.entryBundles(3, 1, 1 << 20), 'NOT_FOUND')
+      await log.close()
+    })
+
     it('resumes exactly where the last integration ended after a restart', async () => {
       const log = await Log.open(logOptions(db, record))
       const acknowledged: Acknowledged[] = []

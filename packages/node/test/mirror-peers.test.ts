@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
 import {
-  ScittError, ed25519NoteSigner, ed25519NoteVerifier, equalBytes, receiptProtectedHeader, sha256Digest, utf8,
+  ScittError, concatBytes, ed25519NoteSigner, encodeEntryBundle, ed25519NoteVerifier, equalBytes, receiptProtectedHeader, sha256Digest, utf8,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log, type LogDatabase } from '@scitt/log'
 import { silentLogger } from '../src/logger.js'
-import { decodeLogDataAnswer, encodeLogDataRequest, serveLogData } from '../src/mirror/log-data.js'
+import { decodeEntryBundles, decodeLogDataAnswer, encodeLogDataRequest, serveLogData } from '../src/mirror/log-data.js'
 import { Mirror, type MirrorSource } from '../src/mirror/mirror.js'
 
 const ORIGIN = 'origin.example/log'
@@ -85,15 +85,23 @@ describe('a mirror and the peers it fetches from', function () {
     for (const index of [0, 255, 256, 699]) assert.deepEqual(await log.receipt(index), await origin.receipt(index))
   }
 
+  /** Bundle 1 comes alone (`tile/entries/001…`) or last in a run of full bundles (`entry-bundles/0/2`…). */
+  const holdsBundle1 = (resource: string): boolean => resource.startsWith('tile/entries/001') || /^entry-bundles\/(0\/([2-9]|\d\d)|1\/)/.test(resource)
   const flipInBundle: Tamper = (resource, body) => {
-    if (!resource.startsWith('tile/entries/001')) return body
+    if (!holdsBundle1(resource)) return body
     const copy = body.slice()
     copy[copy.length - 1]! ^= 1
     return copy
   }
   const liars: Record<string, Tamper> = {
     'a flipped byte in an entry bundle': flipInBundle,
-    'a bundle cut short': (resource, body) => (resource.startsWith('tile/entries/') ? body.subarray(0, body.length - 3) : body),
+    'a bundle cut short': (resource, body) => (/^(tile\/entries|entry-bundles)\//.test(resource) ? body.subarray(0, body.length - 3) : body),
+    'a run of full bundles without its last entry': (resource, body) => {
+      if (!resource.startsWith('entry-bundles/')) return body
+      // Each entry re-encoded alone is its length prefix and bytes: the run minus its last entry.
+      return concatBytes(...decodeEntryBundles(body, 64).flat().slice(0, -1).map((e) => encodeEntryBundle([e])))
+    },
+    'more full bundles than asked for': (resource, body) => (resource.startsWith('entry-bundles/') ? concatBytes(body, body) : body),
     'checkpoints in the wrong order': (resource, body) => {
       if (!resource.startsWith('checkpoints/')) return body
       const view = new DataView(body.buffer, body.byteOffset)

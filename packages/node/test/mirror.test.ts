@@ -103,6 +103,11 @@ describe('mirrors over libp2p (iot mirrored by firmware and containers, loopback
     assert.deepEqual((await http(`${firmware.node.url}/logs/${originHash(keys.firmware.origin)}/checkpoint`)).body, (await http(`${firmware.node.url}/checkpoint`)).body)
     assert.equal((await http(`${firmware.node.url}/logs/${'0'.repeat(64)}/checkpoint`)).status, 404)
     assert.equal(parseEntryBundle(bytes(await http(`${firmware.node.url}/logs/${hex}/tile/entries/000`)), 256).length, 256)
+    // Runs of full bundles (the log-data protocol's `entry-bundles/<N>/<K>`): only the full ones.
+    assert.deepEqual((await http(`${firmware.node.url}/logs/${hex}/entry-bundles/0/16`)).body, (await http(`${iot.node.url}/tile/entries/000`)).body)
+    assert.equal((await http(`${firmware.node.url}/logs/${hex}/entry-bundles/1/1`)).status, 404)
+    assert.equal((await http(`${firmware.node.url}/logs/${hex}/entry-bundles/0/65`)).status, 400)
+    assert.equal((await http(`${firmware.node.url}/logs/${hex}/entry-bundles/00/1`)).status, 400)
   })
 
   it('GET /entries/{id} at a mirror returns the origin\'s receipt, which verifies with the origin\'s key', async () => {

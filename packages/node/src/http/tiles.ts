@@ -6,13 +6,14 @@
  *   GET [/logs/<hex>]/tile/<L>/<N>[.p/<W>]       hash tiles, application/octet-stream
  *   GET [/logs/<hex>]/tile/entries/<N>[.p/<W>]   entry bundles, application/octet-stream
  *   GET /logs/<hex>/checkpoints/<size>           the log-data protocol's `checkpoints/<size>` body
+ *   GET /logs/<hex>/entry-bundles/<N>/<K>        the log-data protocol's `entry-bundles/<N>/<K>` body
  *   GET /logs/<hex>/descriptor                   the origin's signed descriptor (log-data `descriptor`)
  * Full tiles never change: `Cache-Control: public, max-age=31536000, immutable`. Partial tiles are
  * cached briefly (a partial tile of one width never changes, but it is superseded as the tree grows).
  * Bodies are gzip-compressed when the client accepts it.
  */
-import { ScittError, TILE_WIDTH, parseTilePath } from '@scitt/core'
-import { MAX_CHECKPOINTS_LISTED, encodeCheckpointList } from '../mirror/log-data.js'
+import { ScittError, TILE_WIDTH, concatBytes, parseTilePath } from '@scitt/core'
+import { MAX_CHECKPOINTS_LISTED, encodeCheckpointList, entryBundles, parseBundlesResource } from '../mirror/log-data.js'
 import { sendMaybeGzip, send } from './respond.js'
 import type { Context, Router } from './router.js'
 import type { HeldLog, HttpServices } from './services.js'
@@ -37,6 +38,10 @@ export function tileRoutes (router: Router, services: HttpServices): void {
     if (!Number.isSafeInteger(size)) throw new ScittError('MALFORMED', 'size above 2^53-1')
     const body = encodeCheckpointList(await held(ctx.params[0]!).log.checkpointsAfter(size, MAX_CHECKPOINTS_LISTED))
     send(ctx.res, 200, body, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' })
+  })
+  router.add('GET', 'log-entry-bundles', /^\/logs\/([0-9a-f]{64})\/(entry-bundles\/[0-9]+\/[0-9]+)$/, async (ctx) => {
+    const bundles = await entryBundles(held(ctx.params[0]!).log, parseBundlesResource(ctx.params[1]!))
+    await sendMaybeGzip(ctx.req, ctx.res, concatBytes(...bundles), { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' })
   })
   router.add('GET', 'log-descriptor', /^\/logs\/([0-9a-f]{64})\/descriptor$/, (ctx) => {
     const log = held(ctx.params[0]!)

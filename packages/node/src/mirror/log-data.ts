@@ -4,7 +4,9 @@
  * one answer, both size-limited and strictly parsed:
  * - request: `<origin>\n<resource>\n`, where resource is a C2SP tlog-tiles path (`tile/<L>/<N>[.p/<W>]`,
  *   `tile/entries/<N>[.p/<W>]`), `checkpoints/<size>`: the checkpoints the log stored above that size,
- *   in size order (with their receipt seals), as many as fit MAX_CHECKPOINTS_ANSWER, or `descriptor`:
+ *   in size order (with their receipt seals), as many as fit MAX_CHECKPOINTS_ANSWER,
+ *   `entry-bundles/<N>/<K>`: full entry bundles N … N+K−1 concatenated (K ≤ MAX_BUNDLES_LISTED), as many
+ *   as are full and fit one answer (at least one; a mirror asks again for the rest), or `descriptor`:
  *   the origin's signed announce descriptor (so that a new mirror learns the origin's receipt key
  *   while the origin is away; it is signed by the origin's log key);
  * - answer: `ok\n` ‖ body, or `error <code>: <reason>\n`. A checkpoints body is a sequence of
@@ -25,9 +27,15 @@ export const MAX_LOG_DATA_ANSWER = TILE_WIDTH * (2 + MAX_ENTRY_SIZE) + 64
 export const MAX_CHECKPOINTS_ANSWER = 2 * 1024 * 1024
 /** Most checkpoints in one `checkpoints/<size>` answer. */
 export const MAX_CHECKPOINTS_LISTED = 1024
+/** Most bundles asked for in one `entry-bundles/<N>/<K>` request. */
+export const MAX_BUNDLES_LISTED = 64
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/
+const BUNDLES = /^entry-bundles\/(0|[1-9][0-9]{0,15})\/([1-9][0-9]?)$/
 
-export type LogDataResource = ParsedTilePath | { kind: 'checkpoints', size: number } | { kind: 'descriptor' }
+export type LogDataResource = ParsedTilePath
+  | { kind: 'checkpoints', size: number }
+  | { kind: 'bundles', first: number, count: number }
+  | { kind: 'descriptor' }
 
 /** What a node serves: the logs it holds and the signed descriptors it keeps, by origin. */
 export interface LogDataHoldings {
@@ -55,6 +63,7 @@ export function decodeLogDataRequest (bytes: Uint8Array): LogDataRequest {
     if (!DECIMAL.test(size) || !Number.isSafeInteger(Number(size))) throw malformed('bad log-data request size')
     return { origin: lines[0]!, resource: { kind: 'checkpoints', size: Number(size) } }
   }
+  if (resource.startsWith('entry-bundles/')) return { origin: lines[0]!, resource: parseBundlesResource(resource) }
   return { origin: lines[0]!, resource: parseTilePath(resource) }
 }
 
@@ -73,12 +82,51 @@ export async function serveLogData (body: Uint8Array, holdings: LogDataHoldings)
       case 'hash': return ok(await log.tile(resource.tile))
       case 'entries': return ok(await log.entryBundle(resource.tile.index, resource.tile.width))
       case 'checkpoints': return ok(encodeCheckpointList(await log.checkpointsAfter(resource.size, MAX_CHECKPOINTS_LISTED)))
+      case 'bundles': return concatBytes(utf8('ok\n'), ...await entryBundles(log, resource))
     }
   } catch (err) {
     const code = isScittError(err) ? err.code : 'INTERNAL'
     const reason = isScittError(err) ? err.message : 'internal error'
     return utf8(`error ${code}: ${reason.replace(/\n/g, ' ').slice(0, 200)}\n`)
   }
+}
+
+/** `entry-bundles/<N>/<K>`, strictly (N a safe integer, K 1..MAX_BUNDLES_LISTED). */
+export function parseBundlesResource (resource: string): { kind: 'bundles', first: number, count: number } {
+  const m = BUNDLES.exec(resource)
+  const first = m === null ? NaN : Number(m[1])
+  const count = m === null ? NaN : Number(m[2])
+  if (!Number.isSafeInteger(first) || !(count <= MAX_BUNDLES_LISTED)) throw malformed('bad log-data entry-bundles resource')
+  return { kind: 'bundles', first, count }
+}
+
+/** The full bundles an `entry-bundles/<N>/<K>` answer carries (they fit one answer with its status line). */
+export function entryBundles (log: Log, resource: { first: number, count: number }): Promise<Uint8Array[]> {
+  return log.entryBundles(resource.first, resource.count, MAX_LOG_DATA_ANSWER - 64)
+}
+
+/**
+ * The entries of an `entry-bundles/<N>/<K>` answer body: 1..K full bundles, each as its 256 entries.
+ * MALFORMED for anything else (a partial bundle, more bundles than asked, a truncated entry).
+ */
+export function decodeEntryBundles (body: Uint8Array, count: number): Uint8Array[][] {
+  const bundles: Uint8Array[][] = []
+  let bundle: Uint8Array[] = []
+  for (let at = 0; at < body.length;) {
+    if (at + 2 > body.length) throw malformed('entry bundles: truncated length prefix')
+    const length = (body[at]! << 8) | body[at + 1]!
+    if (at + 2 + length > body.length) throw malformed('entry bundles: truncated entry')
+    bundle.push(body.subarray(at + 2, at + 2 + length))
+    at += 2 + length
+    if (bundle.length === TILE_WIDTH) {
+      if (bundles.length === count) throw malformed(`entry bundles: more than the ${count} asked for`)
+      bundles.push(bundle)
+      bundle = []
+    }
+  }
+  if (bundle.length > 0) throw malformed('entry bundles: the last bundle is not full')
+  if (bundles.length === 0) throw malformed('entry bundles: none')
+  return bundles
 }
 
 function ok (body: Uint8Array): Uint8Array {

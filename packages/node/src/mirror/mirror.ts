@@ -12,7 +12,7 @@ import { ScittError, entryBundlePath, isScittError, parseCheckpoint, parseEntryB
 import type { Log } from '@scitt/log'
 import type { Logger } from '../logger.js'
 import type { CheckpointMessage } from '../federation/wire.js'
-import { decodeCheckpointList } from './log-data.js'
+import { decodeCheckpointList, decodeEntryBundles } from './log-data.js'
 import type { MirrorMetrics } from './metrics.js'
 
 /** Where the mirror's data comes from: the peers that may hold the origin's log, and one fetch. */
@@ -34,11 +34,13 @@ export interface MirrorOptions {
   paused?: () => boolean
   /** Most entries stored per write (default 4096). */
   chunkEntries?: number
-  /** Bundles fetched at once (default 16). */
+  /** Requests for entry bundles in flight at once (default 2). */
   concurrency?: number
   now?: () => number
 }
 
+/** Full entry bundles asked for in one request. */
+const BUNDLES_PER_REQUEST = 16
 /** A checkpoint further than this above the mirror's size is refused (memory bound of one chunk). */
 const MAX_GAP = 16 * TILE_WIDTH * 4
 /** Entry bytes held for one chunk at most. */
@@ -202,30 +204,40 @@ export class Mirror {
     return { checkpoints, end, entries: await this.#entries(peer, from, end) }
   }
 
-  /** Entries [from, to) from the peer's entry bundles (a partial bundle where `to` ends one). */
+  /**
+   * Entries [from, to) from the peer's entry bundles: the full ones BUNDLES_PER_REQUEST per request
+   * (`entry-bundles/<N>/<K>`, asked again from where an answer stopped), a partial last one alone.
+   */
   async #entries (peer: string, from: number, to: number): Promise<Uint8Array[]> {
     const first = Math.floor(from / TILE_WIDTH)
     const last = Math.floor((to - 1) / TILE_WIDTH)
     const bundles: Uint8Array[][] = new Array(last - first + 1)
     let bytes = 0
-    let next = first
-    const worker = async (): Promise<void> => {
-      try {
-        while (next <= last) {
-          const index = next++
-          const width = Math.min(TILE_WIDTH, to - index * TILE_WIDTH)
-          const body = await this.#o.source.fetch(peer, this.origin, entryBundlePath(index, width))
-          bytes += body.length
-          if (bytes > MAX_CHUNK_BYTES) throw new ScittError('TOO_LARGE', 'chunk of entry bundles too large')
-          const entries = parseEntryBundle(body, width)
-          bundles[index - first] = index === first ? entries.slice(from - first * TILE_WIDTH) : entries
+    const fetch = async (resource: string): Promise<Uint8Array> => {
+      const body = await this.#o.source.fetch(peer, this.origin, resource)
+      bytes += body.length
+      if (bytes > MAX_CHUNK_BYTES) throw new ScittError('TOO_LARGE', 'chunk of entry bundles too large')
+      return body
+    }
+    /** Fetches bundles [index, end) into `bundles`. */
+    const fetchRun = async (index: number, end: number): Promise<void> => {
+      while (index < end) {
+        const width = Math.min(TILE_WIDTH, to - index * TILE_WIDTH)
+        if (width < TILE_WIDTH) {
+          const bundle = parseEntryBundle(await fetch(entryBundlePath(index, width)), width)
+          bundles[index++ - first] = bundle
+          continue
         }
-      } catch (err) {
-        next = last + 1 // the other workers stop too
-        throw err
+        const asked = Math.min(end, Math.floor(to / TILE_WIDTH)) - index // full at `to`: all but a partial last
+        const count = Math.min(asked, BUNDLES_PER_REQUEST)
+        for (const bundle of decodeEntryBundles(await fetch(`entry-bundles/${index}/${count}`), count)) bundles[index++ - first] = bundle
       }
     }
-    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency ?? 16, last - first + 1) }, worker))
+    const runs: Array<Promise<void>> = []
+    const perRun = Math.ceil((last - first + 1) / (this.#o.concurrency ?? 2))
+    for (let index = first; index <= last; index += perRun) runs.push(fetchRun(index, Math.min(last + 1, index + perRun)))
+    await Promise.all(runs)
+    bundles[0] = bundles[0]!.slice(from - first * TILE_WIDTH)
     return bundles.flat()
   }
 
