@@ -11,5 +11,5 @@ VOLUME /data
 # HTTP (SCRAPI, C2SP tiles, /readyz, /metrics) and libp2p.
 EXPOSE 8080 4001
 # SIGTERM (docker stop) stops the node cleanly: pending registrations drained, a last checkpoint written.
-ENTRYPOINT ["node", "/app/packages/node/dist/cli.js"]
+ENTRYPOINT ["/app/packages/node/bin/scitt-node.js"]
 CMD ["--help"]

@@ -1,6 +1,9 @@
 /**
  * `npm run bench [-- --json FILE] [-- SUITE ...]`: runs every packages/<pkg>/bench/<suite>.bench.ts
  * (or only the named suites), prints one table, and with --json writes the same rows as JSON.
+ * It runs with the V8 flags the `scitt-node` command runs with (packages/node/bin/scitt-node.js), so
+ * that the node measured in process is the node as operators run it; processes a suite starts as
+ * other nodes get them too (process.execArgv).
  */
 import { readdirSync, writeFileSync, existsSync } from 'node:fs'
 import { join, basename } from 'node:path'

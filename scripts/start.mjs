@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 const root = resolve(new URL('..', import.meta.url).pathname)
-const cli = join(root, 'packages/node/dist/cli.js')
+const cli = join(root, 'packages/node/bin/scitt-node.js') // the command as installed (its V8 flags)
+const built = join(root, 'packages/node/dist/cli.js')
 
 function usage (message) {
   if (message) console.error(`start: ${message}`)
@@ -28,10 +29,10 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--help' || args[i] === '-h') usage()
   else usage(`unknown argument ${args[i]}`)
 }
-if (!existsSync(cli)) usage('packages/node is not built: run npm run build (npm start does it for you)')
+if (!existsSync(built)) usage('packages/node is not built: run npm run build (npm start does it for you)')
 
 // Its own process group: a terminal's Ctrl-C reaches only this script, which stops the devnet once, cleanly.
-const devnet = spawn(process.execPath, [cli, 'devnet', '--dir', dir, '--base-port', String(port)], { stdio: ['ignore', 'inherit', 'inherit'], detached: true })
+const devnet = spawn(cli, ['devnet', '--dir', dir, '--base-port', String(port)], { stdio: ['ignore', 'inherit', 'inherit'], detached: true })
 process.on('exit', () => { if (devnet.exitCode === null) devnet.kill('SIGKILL') })
 devnet.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 0 : 1)))
 for (const signal of ['SIGINT', 'SIGTERM']) {

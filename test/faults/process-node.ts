@@ -29,7 +29,7 @@ export interface CliRun extends Exit { stdout: string, stderr: string }
 /** Runs `scitt-node ARGS` to completion (SIGKILLed after `timeoutMs`). */
 export function runCli (args: string[], timeoutMs = 30_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCITT_NODE, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(SCITT_NODE, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })

@@ -423,7 +423,7 @@ export class Log {
       // A mirror indexes every entry without reading the index first: an entry its origin logged twice
       // is found at its latest occurrence (the last put of a key in a batch wins), whose receipt is as
       // valid as the first's.
-      const ids = leaves.map((leaf, i): Put => ({ key: idKey(leaf.leafHash), value: encodeIndex(base + i) }))
+      const ids = leaves.map((leaf, i): Put => ({ type: 'put', key: idKey(leaf.leafHash), value: encodeIndex(base + i) }))
       const writes = [...puts, ...ids, ...records.map(checkpointPut)]
       await this.#write(writes)
       this.#advance(edge, writes)
@@ -485,7 +485,7 @@ export class Log {
         const step = fresh.length > 0 ? this.#edge.extend(fresh) : undefined
         if (step !== undefined) {
           puts.push(...step.puts)
-          fresh.forEach((p, i) => puts.push({ key: idKey(p.leafHash), value: encodeIndex(base + i) }))
+          fresh.forEach((p, i) => puts.push({ type: 'put', key: idKey(p.leafHash), value: encodeIndex(base + i) }))
         }
         if (carried !== undefined) puts.push(checkpointPut(carried.record))
         if (puts.length > 0) await this.#write(puts)
@@ -528,7 +528,7 @@ export class Log {
       const id = toHex(leaf.leafHash)
       if (known[i] !== undefined || seen.has(id)) return
       seen.add(id)
-      puts.push({ key: idKey(leaf.leafHash), value: encodeIndex(base + i) })
+      puts.push({ type: 'put', key: idKey(leaf.leafHash), value: encodeIndex(base + i) })
     })
     return puts
   }
@@ -536,7 +536,7 @@ export class Log {
   /** Writes one atomic batch; a failure leaves the on-disk state unknown, so the log must reload first. */
   async #write (puts: Put[]): Promise<void> {
     try {
-      await this.#db.batch(puts.map(({ key, value }) => ({ type: 'put' as const, key, value })), { ...VIEW, sync: this.#sync })
+      await this.#db.batch(puts, { ...VIEW, sync: this.#sync })
     } catch (err) {
       this.#broken = err
       // Reload (and sign a stored tail) as soon as the current operation ends, not only at the next one.
@@ -612,7 +612,7 @@ export class Log {
 }
 
 function checkpointPut (record: CheckpointRecord): Put {
-  return { key: checkpointKey(record.size), value: encodeCheckpointRecord(record) }
+  return { type: 'put', key: checkpointKey(record.size), value: encodeCheckpointRecord(record) }
 }
 
 function published (record: CheckpointRecord): PublishedCheckpoint {

@@ -10,17 +10,15 @@
 import { CompactRange, TILE_HEIGHT, TILE_WIDTH, encodeEntryBundle, parseEntryBundle } from '@scitt/core'
 import { bundleKey, copyBytes, corrupt, encodeTreeState, STATE_KEY, tileKey, VIEW, decodeTreeState } from './layout.js'
 import { TilePart, changedParts, emptyTileNodes, encodePart, partWidth, tileNodes, type TileNodes } from './tile-parts.js'
-import type { LogDatabase } from './database.js'
+import type { BatchPut, LogDatabase } from './database.js'
 
 export interface Leaf {
   entry: Uint8Array
   leafHash: Uint8Array
 }
 
-export interface Put {
-  key: Uint8Array
-  value: Uint8Array
-}
+/** One record of an integration's atomic write. */
+export type Put = BatchPut
 
 export class TreeEdge {
   readonly range: CompactRange
@@ -93,8 +91,8 @@ export class TreeEdge {
     this.#tiles.forEach((nodes, level) => {
       puts.push(...tilePuts(level, Math.floor(size / TILE_WIDTH ** (level + 1)), nodes, 0))
     })
-    if (this.#bundle.length > 0) puts.push({ key: bundleKey(Math.floor(size / TILE_WIDTH)), value: encodeEntryBundle(this.#bundle) })
-    puts.push({ key: STATE_KEY, value: encodeTreeState(size, this.range.peaks) })
+    if (this.#bundle.length > 0) puts.push({ type: 'put', key: bundleKey(Math.floor(size / TILE_WIDTH)), value: encodeEntryBundle(this.#bundle) })
+    puts.push({ type: 'put', key: STATE_KEY, value: encodeTreeState(size, this.range.peaks) })
     return puts
   }
 
@@ -130,7 +128,7 @@ export class TreeEdge {
       }
       bundle.push(leaf.entry)
       if (bundle.length === TILE_WIDTH) {
-        puts.push({ key: bundleKey(size / TILE_WIDTH - 1), value: encodeEntryBundle(bundle) })
+        puts.push({ type: 'put', key: bundleKey(size / TILE_WIDTH - 1), value: encodeEntryBundle(bundle) })
         bundle = []
       }
       while (rootsAt[nextRoot] === size) roots[nextRoot++] = range.root()
@@ -141,14 +139,14 @@ export class TreeEdge {
       puts.push(...tilePuts(level, Math.floor(size / TILE_WIDTH ** (level + 1)), tiles[level]!, from))
     }
     if (bundle.length > 0 && leaves.length > 0) {
-      puts.push({ key: bundleKey(Math.floor(size / TILE_WIDTH)), value: encodeEntryBundle(bundle) })
+      puts.push({ type: 'put', key: bundleKey(Math.floor(size / TILE_WIDTH)), value: encodeEntryBundle(bundle) })
     }
-    puts.push({ key: STATE_KEY, value: encodeTreeState(size, range.peaks) })
+    puts.push({ type: 'put', key: STATE_KEY, value: encodeTreeState(size, range.peaks) })
     return { edge: new TreeEdge(range, tiles, bundle), puts, roots }
   }
 }
 
 /** The puts of the parts of tile (level, index) that hold its nodes at positions `from` and beyond. */
 function tilePuts (level: number, index: number, nodes: TileNodes, from: number): Put[] {
-  return changedParts(from, nodes[0]!.length).map((part) => ({ key: tileKey(level, index, part), value: encodePart(nodes, part) }))
+  return changedParts(from, nodes[0]!.length).map((part) => ({ type: 'put', key: tileKey(level, index, part), value: encodePart(nodes, part) }))
 }

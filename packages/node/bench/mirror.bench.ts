@@ -3,7 +3,8 @@
  * (statement-sized, 400 bytes) from one peer over libp2p (real TCP, Noise, Yamux; the log-data
  * protocol) and stores it with every signed checkpoint checked against the recomputed root and every
  * receipt seal verified, without re-verifying issuer signatures. The origin runs in its own process
- * (log-data-origin.ts), as another node would; both logs on LevelDB in a temp dir.
+ * (log-data-origin.ts), as another node would; both logs on LevelDB in a temp dir, the mirror's in its
+ * sublevel of a node database as in a node.
  * Baseline: the raw LevelDB batch-put rate of the same entry bytes (4096 per batch, no sync, like the
  * mirror's writes), measured in the same run. Two figures: the whole catch-up, and its steady rate past
  * the first quarter (once V8 has compiled the hot paths, as in any long catch-up).
@@ -20,10 +21,12 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Level } from 'level'
 import { ed25519NoteVerifier, fromHex, sha256Digest, u64be, utf8 } from '@scitt/core'
 import { nodeSignatures, useNodeSha256 } from '@scitt/node-crypto'
-import { Log, type LogDatabase } from '@scitt/log'
+import { Log } from '@scitt/log'
 import { silentLogger } from '../src/logger.js'
 import { MAX_LOG_DATA_ANSWER, MAX_LOG_DATA_REQUEST, decodeLogDataAnswer, encodeLogDataRequest } from '../src/mirror/log-data.js'
 import { Mirror } from '../src/mirror/mirror.js'
+import { originHash } from '../src/mirror/origin-hash.js'
+import { mirrorDatabase } from '../src/mirror/database.js'
 import { createNetwork } from '../src/p2p/network.js'
 import { request } from '../src/p2p/protocols.js'
 import type { Bench } from '../../../scripts/bench-lib.js'
@@ -39,7 +42,7 @@ interface OriginInfo { multiaddr: string, logPublicKey: string, receiptPublicKey
 export default async function (bench: Bench): Promise<void> {
   useNodeSha256()
   const dir = await mkdtemp(join(tmpdir(), 'scitt-mirror-bench-'))
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./log-data-origin.ts', import.meta.url)), dir, ORIGIN, String(ENTRIES), PROTOCOL],
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./log-data-origin.ts', import.meta.url)), dir, ORIGIN, String(ENTRIES), PROTOCOL],
     { stdio: ['pipe', 'pipe', 'inherit'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const dbs: Array<Level<Uint8Array, Uint8Array>> = []
@@ -70,7 +73,8 @@ export default async function (bench: Bench): Promise<void> {
     await network.dial(peer)
     const limits = { maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER, timeoutMs: 10_000 }
     const log = await Log.openMirror({
-      db: await open('mirror') as unknown as LogDatabase,
+      // As in a node: the mirrored log in its sublevel of the node's database (node.ts).
+      db: mirrorDatabase(await open('node'), `m-${originHash(ORIGIN)}`),
       origin: ORIGIN,
       verifier: ed25519NoteVerifier(ORIGIN, fromHex(info.logPublicKey), nodeSignatures),
       receiptVerifier: nodeSignatures.verifier('ES256', fromHex(info.receiptPublicKey)),

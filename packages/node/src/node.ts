@@ -32,6 +32,7 @@ import { Federation } from './federation/federation.js'
 import { CrossRegistration } from './mirror/cross-registration.js'
 import { MirrorMetrics } from './mirror/metrics.js'
 import { Mirrors } from './mirror/mirrors.js'
+import { mirrorDatabase } from './mirror/database.js'
 import { originHash } from './mirror/origin-hash.js'
 import { FederationMetrics } from './federation/metrics.js'
 import { createHttpServer, type HttpServer } from './http/server.js'
@@ -256,7 +257,7 @@ export class ScittNode {
       origins: fed.mirror,
       federation,
       trust: fed.trust,
-      database: (name) => this.#db.sublevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as LogDatabase,
+      database: (name) => mirrorDatabase(this.#db, name),
       store,
       logger: this.#logger,
       metrics,
