@@ -8,7 +8,7 @@
  */
 import '../packages/node/src/p2p/polyfill.js'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { initNode, parseConfig } from '@scitt/node'
@@ -114,7 +114,11 @@ describe('deployment: docker-compose.yml, Dockerfile and configs/ (devnet topolo
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8')
     assert.match(dockerfile, /^FROM node:20\b/m)
     assert.match(dockerfile, /npm ci && npm run build/)
-    assert.match(dockerfile, /^ENTRYPOINT \["node", "\/app\/packages\/node\/dist\/cli\.js"\]/m)
+    // The image runs the command as installed: its shebang carries the node's V8 flags.
+    assert.match(dockerfile, /^ENTRYPOINT \["\/app\/packages\/node\/bin\/scitt-node\.js"\]/m)
+    const bin = join(root, 'packages/node/bin/scitt-node.js')
+    assert.match(readFileSync(bin, 'utf8'), /^#!\/usr\/bin\/env -S node --max-semi-space-size=\d+\n/)
+    assert.ok((statSync(bin).mode & 0o111) !== 0, 'the command is executable')
   })
 
   it('every config parses with the node rules (policy filled from init) and matches the devnet topology', () => {

@@ -58,14 +58,15 @@ describe('faults: registration overload of a scitt-node process', function () {
       let stopped = false
       const sampler = (async () => {
         const started = Date.now()
-        while (!stopped) {
+        // Bounded in time too: a failed assertion below must not leave it running (mocha would not exit).
+        while (!stopped && Date.now() - started < LOAD_MS + 60_000) {
           const kb = proc.rssKb()
           if (kb !== undefined) rss.push([Date.now() - started, kb])
           await sleep(100)
         }
       })()
       const clients = GREEDY.clients + CROWD
-      const statements = presign(issuer, 12_000)
+      const statements = presign(issuer, 40_000) // more than the clients can send in LOAD_MS (they sent ~2 000/s)
       const started = Date.now()
       await load({
         url: node.url,
