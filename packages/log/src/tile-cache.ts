@@ -6,9 +6,8 @@
  * churn thus never evicts the upper tree.
  *
  * Parts only grow (a wider part starts with the narrower one's hashes), so a cached part serves any
- * tree it is wide enough for; a narrower one is read again. Reads that miss are merged: while
- * MAX_READS database reads are in flight, the parts wanted by concurrent callers queue up and go in
- * the next one.
+ * tree it is wide enough for; a narrower one is read again. Reads that miss are merged: while one
+ * database read is in flight, the parts wanted by concurrent callers queue up and go in the next one.
  *
  * It is also the proofs' memo of right-edge subtree hashes (core's SubtreeMemo), for the latest
  * MEMO_SIZES tree sizes: every proof at one size whose path meets the right edge at one level needs the
@@ -21,9 +20,6 @@ import { CROWN, TilePart, placeOf, type NodePlace } from './tile-parts.js'
 
 /** What a cached part costs beyond its bytes (Map entry, objects), roughly. */
 const ENTRY_OVERHEAD = 200
-
-/** Database reads in flight at once (LevelDB reads run on libuv's pool of 4 threads). */
-const MAX_READS = 4
 
 /** Tree sizes whose right-edge subtree hashes are kept (at most 53 each). */
 const MEMO_SIZES = 64
@@ -121,8 +117,7 @@ export class TileCache implements SubtreeMemo {
   readonly #subtrees = new Map<number, Map<number, Uint8Array>>()
   /** Parts to read in the next database read, by cache key. */
   #queue = new Map<number, Wanted>()
-  /** Database reads in flight. */
-  #reads = 0
+  #reading = false
 
   /** `bytes`: the budget, up to half for the upper tree and the rest for level-0 strips. */
   constructor (db: LogDatabase, bytes: number) {
@@ -238,12 +233,12 @@ export class TileCache implements SubtreeMemo {
         this.#queue.set(key, wanted)
       }
       wanted.waiters.push({ resolve, reject })
-      if (this.#reads < MAX_READS) void this.#flush()
+      if (!this.#reading) void this.#flush()
     })
   }
 
   async #flush (): Promise<void> {
-    this.#reads++
+    this.#reading = true
     while (this.#queue.size > 0) {
       const batch = [...this.#queue.values()]
       this.#queue = new Map()
@@ -263,7 +258,7 @@ export class TileCache implements SubtreeMemo {
         for (const w of batch) for (const waiter of w.waiters) waiter.reject(err)
       }
     }
-    this.#reads--
+    this.#reading = false
   }
 }
 
