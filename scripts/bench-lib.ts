@@ -93,6 +93,15 @@ export async function peakRssMiB (): Promise<number> {
   return m === null ? process.memoryUsage().rss / 2 ** 20 : Number(m[1]) / 1024
 }
 
+/** The process's resident memory now, in MiB, by kind (Linux): anonymous (heaps) and file-backed (mapped files such as LevelDB tables). */
+export async function rssSplitMiB (): Promise<{ anon: number, file: number } | undefined> {
+  const { readFile } = await import('node:fs/promises')
+  const status = await readFile('/proc/self/status', 'utf8').catch(() => '')
+  const anon = /RssAnon:\s+(\d+) kB/.exec(status)
+  const file = /RssFile:\s+(\d+) kB/.exec(status)
+  return anon === null || file === null ? undefined : { anon: Math.round(Number(anon[1]) / 1024), file: Math.round(Number(file[1]) / 1024) }
+}
+
 /** Nearest-rank percentile (p in 0..100] of ascending `sorted`: the smallest value with at least p % of the values at or below it. */
 export function percentile (sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN

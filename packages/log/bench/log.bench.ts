@@ -15,7 +15,7 @@ import { Level } from 'level'
 import { ed25519NoteSigner, receiptProtectedHeader, sha256Digest, utf8 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log } from '@scitt/log'
-import { peakRssMiB, type Bench } from '../../../scripts/bench-lib.js'
+import { peakRssMiB, rssSplitMiB, type Bench } from '../../../scripts/bench-lib.js'
 import { useNodeSha256 } from '@scitt/node-crypto'
 
 const ORIGIN = 'bench.example/log'
@@ -118,8 +118,11 @@ export default async function (bench: Bench): Promise<void> {
   bench.record(`log append, last 100 k of ${label}`, atLargest, 'entries/s', { baseline: 'log append (signed checkpoint per 256, sync)', target: '≥ 0.80×' })
   bench.record(`inclusion proofs at ${label} vs 100 k`, proofsAtLargest, 'proofs/s', { baseline: 'inclusion proofs at 100 k (16 in flight)', target: '≥ 0.80×' })
   const { heapTotal, external } = process.memoryUsage()
+  const split = await rssSplitMiB()
   bench.record(`peak RSS after ${label} entries`, await peakRssMiB(), 'MiB', {
-    target: '< 300 MiB', note: `now: V8 heap ${mib(heapTotal)} MiB, external ${mib(external)} MiB`,
+    target: '< 300 MiB',
+    note: `now: V8 heap ${mib(heapTotal)} MiB, external ${mib(external)} MiB` +
+      (split === undefined ? '' : `; resident now ${split.anon} MiB anonymous + ${split.file} MiB of mapped files (LevelDB tables)`),
   })
   await log.close()
   await done()
