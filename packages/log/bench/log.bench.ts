@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import { ed25519NoteSigner, receiptProtectedHeader, sha256Digest, utf8 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { Log } from '@scitt/log'
+import { LEVELDB_OPTIONS, Log } from '@scitt/log'
 import { peakRssMiB, rssSplitMiB, type Bench } from '../../../scripts/bench-lib.js'
 import { useNodeSha256 } from '@scitt/node-crypto'
 
@@ -33,7 +33,7 @@ function entry (i: number): Uint8Array {
 
 async function tempLevel (): Promise<{ db: Level<Uint8Array, Uint8Array>, done: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'scitt-log-bench-'))
-  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
+  const db = new Level<Uint8Array, Uint8Array>(dir, { ...LEVELDB_OPTIONS, keyEncoding: 'view', valueEncoding: 'view' })
   await db.open()
   return { db, done: async () => { await db.close(); await rm(dir, { recursive: true, force: true }) } }
 }

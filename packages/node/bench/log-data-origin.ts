@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import { ed25519NoteSigner, receiptProtectedHeader, sha256Digest, toHex, utf8 } from '@scitt/core'
 import { nodeSignatures, useNodeSha256 } from '@scitt/node-crypto'
-import { Log, type LogDatabase } from '@scitt/log'
+import { LEVELDB_OPTIONS, Log, type LogDatabase } from '@scitt/log'
 import { MAX_LOG_DATA_ANSWER, MAX_LOG_DATA_REQUEST, serveLogData } from '../src/mirror/log-data.js'
 import { createNetwork } from '../src/p2p/network.js'
 import { handleRequests } from '../src/p2p/protocols.js'
@@ -18,7 +18,7 @@ const [dir, origin, entries, protocol] = process.argv.slice(2) as [string, strin
 const ENTRIES = Number(entries)
 
 useNodeSha256()
-const db = new Level<Uint8Array, Uint8Array>(join(dir, 'origin'), { keyEncoding: 'view', valueEncoding: 'view' })
+const db = new Level<Uint8Array, Uint8Array>(join(dir, 'origin'), { ...LEVELDB_OPTIONS, keyEncoding: 'view', valueEncoding: 'view' })
 await db.open()
 const logSeed = sha256Digest(utf8('mirror bench log key'))
 const receiptSigner = nodeSignatures.signer('ES256', nodeSignatures.generateSecretKey('ES256'))

@@ -21,7 +21,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Level } from 'level'
 import { ed25519NoteVerifier, fromHex, sha256Digest, u64be, utf8 } from '@scitt/core'
 import { nodeSignatures, useNodeSha256 } from '@scitt/node-crypto'
-import { Log } from '@scitt/log'
+import { LEVELDB_OPTIONS, Log } from '@scitt/log'
 import { silentLogger } from '../src/logger.js'
 import { MAX_LOG_DATA_ANSWER, MAX_LOG_DATA_REQUEST, decodeLogDataAnswer, encodeLogDataRequest } from '../src/mirror/log-data.js'
 import { Mirror } from '../src/mirror/mirror.js'
@@ -47,7 +47,7 @@ export default async function (bench: Bench): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const dbs: Array<Level<Uint8Array, Uint8Array>> = []
   const open = async (name: string): Promise<Level<Uint8Array, Uint8Array>> => {
-    const db = new Level<Uint8Array, Uint8Array>(join(dir, name), { keyEncoding: 'view', valueEncoding: 'view' })
+    const db = new Level<Uint8Array, Uint8Array>(join(dir, name), { ...LEVELDB_OPTIONS, keyEncoding: 'view', valueEncoding: 'view' })
     await db.open()
     dbs.push(db)
     return db

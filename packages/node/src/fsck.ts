@@ -7,7 +7,7 @@
 import { Level } from 'level'
 import { decodeCoseKey, ed25519NoteVerifier, fromBase64Url, parseSkey, type Verifier } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { fsck, type FsckReport, type LogDatabase } from '@scitt/log'
+import { LEVELDB_OPTIONS, fsck, type FsckReport, type LogDatabase } from '@scitt/log'
 import type { NodeConfig } from './config.js'
 import { openDescriptor } from './federation/descriptor.js'
 import { loadReceiptKey, loadSkey } from './keys.js'
@@ -23,7 +23,7 @@ export async function fsckNode (config: NodeConfig): Promise<NodeFsckReport> {
   const { seed } = parseSkey(loadSkey(config.keys.log, config.origin), nodeSignatures)
   const logPublicKey = nodeSignatures.signer('Ed25519', seed).publicKey
   const receipt = loadReceiptKey(config.keys.receipt)
-  const db = new Level<Uint8Array, Uint8Array>(config.dataDir, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false })
+  const db = new Level<Uint8Array, Uint8Array>(config.dataDir, { ...LEVELDB_OPTIONS, keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false })
   await db.open()
   try {
     const own = await fsck(db as unknown as LogDatabase, {

@@ -26,7 +26,7 @@ import {
   cosignatureSignerFromSkey, ed25519NoteVerifier, equalBytes, encodeCoseKey, noteSignerFromSkey, parseSkey, receiptProtectedHeader, type NoteSigner,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { Log, type LogDatabase } from '@scitt/log'
+import { LEVELDB_OPTIONS, Log, type LogDatabase } from '@scitt/log'
 import type { FederationConfig, NodeConfig } from './config.js'
 import { Federation } from './federation/federation.js'
 import { CrossRegistration } from './mirror/cross-registration.js'
@@ -163,7 +163,7 @@ export class ScittNode {
     const receiptProtected = receiptProtectedHeader({ alg: receiptKey.coseKey.algorithm, kid: receiptKey.coseKey.kid, iss: config.issuer })
 
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-    const db = new Level<Uint8Array, Uint8Array>(config.dataDir, { keyEncoding: 'view', valueEncoding: 'view' })
+    const db = new Level<Uint8Array, Uint8Array>(config.dataDir, { ...LEVELDB_OPTIONS, keyEncoding: 'view', valueEncoding: 'view' })
     await db.open()
     let log: Log | undefined
     let pool: VerifyPool | undefined
