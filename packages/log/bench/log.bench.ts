@@ -33,7 +33,7 @@ function entry (i: number): Uint8Array {
 
 async function tempLevel (): Promise<{ db: Level<Uint8Array, Uint8Array>, done: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'scitt-log-bench-'))
-  const db = new Level<Uint8Array, Uint8Array>(dir, { ...LEVELDB_OPTIONS, keyEncoding: 'view', valueEncoding: 'view' })
+  const db = new Level<Uint8Array, Uint8Array>(dir, LEVELDB_OPTIONS)
   await db.open()
   return { db, done: async () => { await db.close(); await rm(dir, { recursive: true, force: true }) } }
 }

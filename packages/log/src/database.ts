@@ -62,9 +62,9 @@ export async function last (db: LogDatabase, range: { gte: Uint8Array, lt: Uint8
 }
 
 /**
- * The LevelDB (classic-level) options a log's database is opened with, beside its encodings: a 64 MiB
+ * The LevelDB (classic-level) options a log's database is opened with: binary keys and values, and a 64 MiB
  * write buffer (RocksDB's default; LevelDB's is 4 MiB), so that the entry-id index, whose keys are
  * random, reaches level 0 in fewer, larger files and is rewritten by compaction less often as the log
  * grows (README, Design).
  */
-export const LEVELDB_OPTIONS = { writeBufferSize: 64 * 2 ** 20 } as const
+export const LEVELDB_OPTIONS = { keyEncoding: 'view', valueEncoding: 'view', writeBufferSize: 64 * 2 ** 20 } as const

@@ -18,7 +18,7 @@ const [dir, origin, entries, protocol] = process.argv.slice(2) as [string, strin
 const ENTRIES = Number(entries)
 
 useNodeSha256()
-const db = new Level<Uint8Array, Uint8Array>(join(dir, 'origin'), { ...LEVELDB_OPTIONS, keyEncoding: 'view', valueEncoding: 'view' })
+const db = new Level<Uint8Array, Uint8Array>(join(dir, 'origin'), LEVELDB_OPTIONS)
 await db.open()
 const logSeed = sha256Digest(utf8('mirror bench log key'))
 const receiptSigner = nodeSignatures.signer('ES256', nodeSignatures.generateSecretKey('ES256'))

@@ -47,7 +47,7 @@ export default async function (bench: Bench): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const dbs: Array<Level<Uint8Array, Uint8Array>> = []
   const open = async (name: string): Promise<Level<Uint8Array, Uint8Array>> => {
-    const db = new Level<Uint8Array, Uint8Array>(join(dir, name), { ...LEVELDB_OPTIONS, keyEncoding: 'view', valueEncoding: 'view' })
+    const db = new Level<Uint8Array, Uint8Array>(join(dir, name), LEVELDB_OPTIONS)
     await db.open()
     dbs.push(db)
     return db

@@ -23,7 +23,7 @@ export async function fsckNode (config: NodeConfig): Promise<NodeFsckReport> {
   const { seed } = parseSkey(loadSkey(config.keys.log, config.origin), nodeSignatures)
   const logPublicKey = nodeSignatures.signer('Ed25519', seed).publicKey
   const receipt = loadReceiptKey(config.keys.receipt)
-  const db = new Level<Uint8Array, Uint8Array>(config.dataDir, { ...LEVELDB_OPTIONS, keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false })
+  const db = new Level<Uint8Array, Uint8Array>(config.dataDir, { ...LEVELDB_OPTIONS, createIfMissing: false })
   await db.open()
   try {
     const own = await fsck(db as unknown as LogDatabase, {

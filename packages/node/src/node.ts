@@ -163,7 +163,7 @@ export class ScittNode {
     const receiptProtected = receiptProtectedHeader({ alg: receiptKey.coseKey.algorithm, kid: receiptKey.coseKey.kid, iss: config.issuer })
 
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-    const db = new Level<Uint8Array, Uint8Array>(config.dataDir, { ...LEVELDB_OPTIONS, keyEncoding: 'view', valueEncoding: 'view' })
+    const db = new Level<Uint8Array, Uint8Array>(config.dataDir, LEVELDB_OPTIONS)
     await db.open()
     let log: Log | undefined
     let pool: VerifyPool | undefined
