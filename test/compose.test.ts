@@ -114,10 +114,10 @@ describe('deployment: docker-compose.yml, Dockerfile and configs/ (devnet topolo
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8')
     assert.match(dockerfile, /^FROM node:20\b/m)
     assert.match(dockerfile, /npm ci && npm run build/)
-    // The image runs the command as installed: its shebang carries the node's V8 flags.
+    // The image runs the command as installed: its shebang carries the node's V8 flags and malloc tunable.
     assert.match(dockerfile, /^ENTRYPOINT \["\/app\/packages\/node\/bin\/scitt-node\.js"\]/m)
     const bin = join(root, 'packages/node/bin/scitt-node.js')
-    assert.match(readFileSync(bin, 'utf8'), /^#!\/usr\/bin\/env -S node --max-semi-space-size=\d+\n/)
+    assert.match(readFileSync(bin, 'utf8'), /^#!\/usr\/bin\/env -S GLIBC_TUNABLES=glibc\.malloc\.mxfast=0 node --max-semi-space-size=\d+\n/)
     assert.ok((statSync(bin).mode & 0o111) !== 0, 'the command is executable')
   })
 

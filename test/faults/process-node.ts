@@ -1,6 +1,6 @@
 /**
  * Nodes as real processes for the fault suite (issue #9): a node directory made by `initFederatedDir`
- * (keys 0600, config), run with the real CLI (`node packages/node/bin/scitt-node.js start --config`,
+ * (keys 0600, config), run with the real CLI (`packages/node/bin/scitt-node.js start --config` with its shebang's flags,
  * the built code: `npm run test:faults` builds first) on fixed loopback ports picked per run, so that a
  * node keeps its URL and libp2p address across SIGKILLs and restarts. Every process is started here and
  * is ended by `kill`/`stop`; `stopAll` ends whatever is left (after hooks).
@@ -64,7 +64,7 @@ export class NodeProcess {
   listening: Record<string, unknown> | undefined
 
   private constructor (configFile: string, extraArgs: string[]) {
-    this.child = spawn(process.execPath, [SCITT_NODE, 'start', '--config', configFile, ...extraArgs], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+    this.child = spawn(SCITT_NODE, ['start', '--config', configFile, ...extraArgs], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
     this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => { running.delete(this); resolve({ code, signal }) }))
     running.add(this)
     this.child.stdout!.on('data', (c: Buffer) => { this.stdout += c.toString() })

@@ -2,11 +2,17 @@
  * scitt-node end to end: registrations/s over HTTP with pre-signed Ed25519 statements and 512
  * connections (a load generator in a child process, see load-client.mjs), against the raw single-core
  * node:crypto Ed25519 verify rate measured in the same run (before and after the registration run; the
- * higher is the baseline); then POST → receipt latency at half that load (open loop). The notes say
- * how the run was set up and how busy the machine was (load average, CPU per registration).
+ * higher is the baseline); then POST → receipt latency at half that load (open loop). The node runs
+ * with its default config but for the limits a load test must lift (rate limit, queues), and is
+ * measured warm: a first run of as many registrations brings its code to the optimizing compiler, as
+ * in a node that has been up for a while (that first run's rate is in the note).
+ * Two servers driven by the same client give what this machine allows: bare node:http (the HTTP
+ * floor), and node:http with the node's verify pool and nothing else (the ceiling of the design
+ * without its log). The notes say how the run was set up and how busy the machine was.
  * Targets (issue #4): throughput ≥ 50 % of the verify baseline; at half load p50 ≤ 250 ms, p99 ≤ 1 s.
  */
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -14,7 +20,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildStatement, coseKeyThumbprint, encodeSign1, sha256Digest, toBase64Url, utf8 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { ScittNode, initNode, loadConfig } from '@scitt/node'
+import { ScittNode, VerifyPool, initNode, loadConfig } from '@scitt/node'
 import { percentile, type Bench } from '../../../scripts/bench-lib.js'
 import { useNodeSha256 } from '@scitt/node-crypto'
 
@@ -46,6 +52,35 @@ async function statements (file: string, count: number, tag: string): Promise<vo
     parts.push(len, Buffer.from(bytes))
   }
   await writeFile(file, Buffer.concat(parts))
+}
+
+/**
+ * A node:http server in this process, driven by the same load client with the same file, that reads
+ * each body, runs `work` on it (nothing for the HTTP floor) and answers 201 with 600 bytes (a
+ * receipt's size).
+ */
+async function plainServer (file: string, work?: (body: Uint8Array) => Promise<unknown>): Promise<{ result: LoadResult, serverUs: number }> {
+  const receipt = new Uint8Array(600).fill(7)
+  const server = createServer((req, res) => {
+    const answer = (): void => { res.writeHead(201, { 'Content-Type': 'application/cose', 'Content-Length': receipt.length }).end(receipt) }
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => { if (work !== undefined) chunks.push(chunk) })
+    req.on('end', () => {
+      if (work === undefined) answer()
+      else work(Buffer.concat(chunks)).then(answer, () => res.writeHead(400).end())
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const { port } = server.address() as { port: number }
+    const cpu = process.cpuUsage()
+    const result = await load(`http://127.0.0.1:${port}`, file, ['closed', '512'])
+    const used = process.cpuUsage(cpu)
+    return { result, serverUs: (used.user + used.system) / (result.statuses['201'] ?? 1) }
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
 }
 
 export default async function (bench: Bench): Promise<void> {
@@ -80,13 +115,35 @@ export default async function (bench: Bench): Promise<void> {
     raw.limits.verifyQueue = 100_000
     raw.limits.registrationWaitMs = 5000
     raw.log.maxPending = 100_000
-    raw.log.batchAgeMs = 20
     await writeFile(init.config, JSON.stringify(raw))
     const node = await ScittNode.start({ config: loadConfig(init.config) })
     try {
       const total = 20_000
       const closedFile = join(dir, 'closed.bin')
       await statements(closedFile, total, 'closed')
+      const bare = await plainServer(closedFile)
+      const bareCount = bare.result.statuses['201'] ?? 0
+      bench.record('bare node:http POST → 201 (no work, 512 connections)', bareCount / (bare.result.elapsedMs / 1000), 'ops/s', {
+        note: `the HTTP floor with the same load client and statements: ${bareCount}/${total} 201, ${bare.serverUs.toFixed(0)} µs CPU per request in the server, ` +
+          `${((bare.result.cpuMs * 1000) / total).toFixed(0)} µs in the client`,
+      })
+      const pool = new VerifyPool({ registration: node.config.registration, threads: node.config.limits.verifyWorkers, maxQueue: 100_000 })
+      let ceiling: Awaited<ReturnType<typeof plainServer>>
+      try {
+        await pool.ready()
+        ceiling = await plainServer(closedFile, async (body) => pool.check(body))
+      } finally {
+        await pool.close()
+      }
+      const ceilingCount = ceiling.result.statuses['201'] ?? 0
+      bench.record('node:http + verify pool, no log (512 connections)', ceilingCount / (ceiling.result.elapsedMs / 1000), 'ops/s', {
+        note: `the ceiling of the design here: each statement checked on a verify pool like the node's (${pool.size} workers), then 201; ` +
+          `${ceilingCount}/${total} 201, ${ceiling.serverUs.toFixed(0)} µs CPU per request in the server (all threads), ${((ceiling.result.cpuMs * 1000) / total).toFixed(0)} µs in the client`,
+      })
+      const warmFile = join(dir, 'warm.bin')
+      await statements(warmFile, total, 'warm')
+      const warm = await load(node.url, warmFile, ['closed', '512'])
+      const warmRate = (warm.statuses['201'] ?? 0) / (warm.elapsedMs / 1000)
       const elu = performance.eventLoopUtilization()
       const cpu = process.cpuUsage()
       const closed = await load(node.url, closedFile, ['closed', '512'])
@@ -105,7 +162,8 @@ export default async function (bench: Bench): Promise<void> {
           `on ${cpus().length} cores, its event loop ${(mainBusy * 100).toFixed(0)} % busy, ` +
           `${serverUs.toFixed(0)} µs CPU per registration (all its threads: HTTP, workers, GC, LevelDB); load client in a child process on the same cores ` +
           `(node:net keep-alive, one request in flight per connection, ${((closed.cpuMs * 1000) / total).toFixed(0)} µs CPU per request); ` +
-          `log batchAgeMs 20, sync writes; load average before ${loadBefore}`,
+          `log defaults (batches of ${node.config.log.batchSize} or ${node.config.log.batchAgeMs} ms, sync writes); measured warm, after a first run of ${total} at ${Math.round(warmRate)}/s; ` +
+          `load average before ${loadBefore}`,
       })
 
       const half = Math.max(1, Math.round(rate / 2))

@@ -43,7 +43,9 @@ describe('federation edges (loopback)', function () {
       stopTimeoutMs: 200,
     })
     running.push(o)
-    await until(() => w.federation.heads.latest(origin.origin) !== undefined, 10_000, 'the witness sees the origin')
+    // The origin must have found its witness (its descriptor) first: a stopping node does not wait for
+    // witnesses it has no way to reach. Its first checkpoint, cosigned, shows it has.
+    await until(() => w.federation.heads.latest(origin.origin)?.quorum === true, 10_000, 'the origin\'s first checkpoint, cosigned by its witness')
     assert.equal((await post(o.node.url, statement(issuer))).status, 303)
     assert.equal(w.federation.heads.latest(origin.origin)!.size, 0)
     await o.stop()
