@@ -28,7 +28,7 @@ import {
 } from '@scitt/node'
 import { loadVector } from '../fixtures.js'
 import { makeIssuer, statement } from '../../packages/node/test/helpers.js'
-import { decodeCheckpointList, decodeEntryBundles, decodeLogDataAnswer, decodeLogDataRequest, encodeCheckpointList, encodeLogDataRequest } from '../../packages/node/src/mirror/log-data.js'
+import { decodeCheckpointList, decodeEntryBundles, decodeLogDataAnswer, decodeLogDataRequest, encodeCheckpointList, encodeLogDataRequest } from '../../packages/node/src/federation/log-data.js'
 import { attackDoor, emptyReport, summarize, type Door, type DoorReport } from './mutate.js'
 import { record } from './report.js'
 
@@ -376,7 +376,7 @@ describe('faults: hostile input at every door (mutated samples and generated inp
       await group.run({
         name: 'consistency answer',
         format: 'text',
-        samples: [encodeConsistencyAnswer({ proof }), encodeConsistencyAnswer({ error: 'no such sizes' })],
+        samples: [encodeConsistencyAnswer({ proof }), encodeConsistencyAnswer({ refused: { code: 'NOT_FOUND', reason: 'no such sizes' } })],
         decode: (b) => decodeConsistencyAnswer(b),
       })
     })
@@ -398,7 +398,7 @@ describe('faults: hostile input at every door (mutated samples and generated inp
       await group.run({
         name: 'log-data answer',
         format: 'text',
-        // A well-formed refusal (`error <CODE>: <reason>`) is NOT_FOUND by design, so only `ok` answers are samples.
+        // A well-formed refusal (`error <CODE>: <reason>`) is NOT_FOUND by design (answer.ts), so only `ok` answers are samples.
         samples: [utf8('ok\nsome bytes'), utf8('ok\n')],
         decode: (b) => decodeLogDataAnswer(b),
         vocabulary: ['ok\n', 'error ', 'NOT_FOUND', 'MALFORMED', ': ', '\n'],

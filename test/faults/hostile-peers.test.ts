@@ -23,7 +23,7 @@ import {
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import {
-  createNetwork, decodeCheckpointMessage, decodeWitnessAnswer, encodeCheckpointMessage, encodeConsistencyAnswer, encodeEvidence, openEvidence,
+  createNetwork, decodeCheckpointMessage, decodeHeadAnswer, decodeWitnessAnswer, encodeCheckpointMessage, encodeConsistencyAnswer, encodeEvidence, openEvidence,
   signDescriptor, type Network,
 } from '@scitt/node'
 import { handleRequests, request } from '../../packages/node/src/p2p/protocols.js'
@@ -172,7 +172,7 @@ describe('faults: hostile peers over real libp2p', function () {
     nodes = [first]
     for (const k of [keys.a, keys.b]) nodes.push(await startFederated(k, { name: NAME, policy, bootstrap: first.federation.multiaddrs }))
     await until(() => nodes.every((n) => n.federation.network.services.pubsub.getSubscribers(n.federation.topics.checkpoints).length >= 2), 15_000, 'gossip mesh')
-    await until(() => nodes.every((n) => [keys.a, keys.b, keys.w].every((k) => k === n.keys || n.federation.peersFor(k.origin).length > 0)), 10_000, 'descriptors')
+    await until(() => nodes.every((n) => [keys.a, keys.b, keys.w].every((k) => k === n.keys || n.federation.directory.peersFor(k.origin).length > 0)), 10_000, 'descriptors')
     await honestRegistration(node(keys.a))
     await honestRegistration(node(keys.b))
   })
@@ -218,7 +218,7 @@ describe('faults: hostile peers over real libp2p', function () {
       assert.ok((n.federation.heads.latest(keys.a.origin)?.size ?? 0) < 1_000_000, 'the forged head was not taken')
       assert.equal(n.federation.heads.latest('unknown.example/log'), undefined, 'no head for an unknown origin')
       assert.equal(n.federation.evidence.list().length, 0, 'no evidence from forgeries, replays or stale heads')
-      assert.ok(!n.federation.peersFor(keys.a.origin).includes(h.peerId.toString()), 'the forged descriptor was not taken')
+      assert.ok(!n.federation.directory.peersFor(keys.a.origin).includes(h.peerId.toString()), 'the forged descriptor was not taken')
     }
     record({
       scenario: 'hostile peers: forged, mutated, replayed, stale heads',
@@ -273,7 +273,7 @@ describe('faults: hostile peers over real libp2p', function () {
     const h = await hostilePeer('relay')
     const w = node(keys.w)
     let asked = 0
-    await handleRequests(h, w.federation.protocols.consistency, async () => { asked++; return encodeConsistencyAnswer({ error: 'no such sizes' }) }, { maxRequestBytes: 1024, maxResponseBytes: 8192, timeoutMs: 3000 })
+    await handleRequests(h, w.federation.protocols.consistency, async () => { asked++; return encodeConsistencyAnswer({ refused: { code: 'NOT_FOUND', reason: 'no such sizes' } }) }, { maxRequestBytes: 1024, maxResponseBytes: 8192, timeoutMs: 3000 })
     const { checkpoints } = w.federation.topics
     await h.services.pubsub.publish(checkpoints, encodeCheckpointMessage({ note: notes.checkpoint4, seal: undefined }))
     await until(() => nodes.every((n) => n.federation.heads.latest('example.com/scitt-log')?.size === 4), HONEST_BOUND_MS, 'every node sees size 4')
@@ -386,8 +386,8 @@ describe('faults: hostile peers over real libp2p', function () {
     const garbageAnswer = decodeWitnessAnswer(unframe(results.find((r) => r.name === `${w.federation.protocols.addCheckpoint} framed garbage`)!.end.data))
     assert.equal(garbageAnswer.status, 400)
     // The node still answers a well-formed head request with its signed head.
-    const head = decodeCheckpointMessage(await request(h, target, w.federation.protocols.head, utf8(keys.w.origin), { maxRequestBytes: 1024, maxResponseBytes: 2 * MiB, timeoutMs }))
-    openCheckpoint(head.note, keys.w.logVerifier)
+    const head = decodeHeadAnswer(await request(h, target, w.federation.protocols.head, utf8(keys.w.origin), { maxRequestBytes: 1024, maxResponseBytes: 2 * MiB, timeoutMs }))
+    openCheckpoint(head?.note ?? 'no head', keys.w.logVerifier)
     const latency = await honestRegistration(node(keys.a))
     record({
       scenario: 'hostile peers: raw protocol streams',

@@ -16,7 +16,7 @@ import {
 } from '@scitt/core'
 import { nodeSignatures, useNodeSha256 } from '@scitt/node-crypto'
 import { Log, type LogDatabase } from '@scitt/log'
-import { Federation, TrustPolicy, silentLogger, type FederationDb } from '@scitt/node'
+import { Federation, HeldLogs, TrustPolicy, silentLogger, type FederationDb } from '@scitt/node'
 import { percentile, type Bench } from '../../../scripts/bench-lib.js'
 
 const NODES = 20
@@ -87,6 +87,7 @@ export default async function (bench: Bench): Promise<void> {
         ...(witnesses.includes(i) ? { witnessSigner: cosignatureSigner(s.witnessName, s.witnessKey, () => Math.floor(Date.now() / 1000), nodeSignatures), witnessVkey: s.witnessVkey } : {}),
         trust: TrustPolicy.parse(policy),
         db: db.sublevel<string, Uint8Array>('federation', { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as FederationDb,
+        held: new HeldLogs([s.origin]),
         peerSeed: seed(`peer ${i}`),
         listen: ['/ip4/127.0.0.1/tcp/0'],
         bootstrap: i === 0 ? [] : started[0]!.federation.multiaddrs,

@@ -5,14 +5,13 @@
  * from the descriptor the node kept. Read-only.
  */
 import { Level } from 'level'
-import { decodeCoseKey, ed25519NoteVerifier, fromBase64Url, parseSkey, type Verifier } from '@scitt/core'
+import { decodeCoseKey, originHash, ed25519NoteVerifier, fromBase64Url, parseSkey, type Verifier } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { LEVELDB_OPTIONS, fsck, type FsckReport, type LogDatabase } from '@scitt/log'
 import type { NodeConfig } from './config.js'
 import { openDescriptor } from './federation/descriptor.js'
 import { loadReceiptKey, loadSkey } from './keys.js'
 import { DESCRIPTOR_KEY } from './mirror/mirrors.js'
-import { originHash } from './mirror/origin-hash.js'
 
 export interface NodeFsckReport extends FsckReport {
   /** One report per mirrored log (`ok` above is false when any of them is not). */

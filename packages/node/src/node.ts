@@ -23,7 +23,7 @@ import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { Level } from 'level'
 import {
-  cosignatureSignerFromSkey, ed25519NoteVerifier, equalBytes, encodeCoseKey, noteSignerFromSkey, parseSkey, receiptProtectedHeader, type NoteSigner,
+  cosignatureSignerFromSkey, ed25519NoteVerifier, encodeCoseKey, noteSignerFromSkey, parseSkey, receiptProtectedHeader, type NoteSigner,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { LEVELDB_OPTIONS, Log, type LogDatabase } from '@scitt/log'
@@ -33,10 +33,9 @@ import { CrossRegistration } from './mirror/cross-registration.js'
 import { MirrorMetrics } from './mirror/metrics.js'
 import { Mirrors } from './mirror/mirrors.js'
 import { mirrorDatabase } from './mirror/database.js'
-import { originHash } from './mirror/origin-hash.js'
 import { FederationMetrics } from './federation/metrics.js'
 import { createHttpServer, type HttpServer } from './http/server.js'
-import type { HeldLog } from './http/services.js'
+import { HeldLogs } from './held-logs.js'
 import { loadPeerSeed, loadReceiptKey, loadSkey, witnessKeyName, witnessVkeyFromSkey, type ReceiptKey } from './keys.js'
 import { silentLogger, type Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
@@ -91,7 +90,7 @@ export class ScittNode {
   readonly #http: HttpServer
   readonly #logger: Logger
   readonly #stopTimeoutMs: number
-  readonly #ownHash: string
+  readonly #held: HeldLogs
   #ready = false
   #stopping: Promise<void> | undefined
 
@@ -107,7 +106,8 @@ export class ScittNode {
     this.metrics = parts.metrics
     this.#logger = parts.logger
     this.#stopTimeoutMs = parts.stopTimeoutMs
-    this.#ownHash = originHash(parts.config.origin)
+    this.#held = new HeldLogs([parts.config.origin, ...(parts.config.federation?.mirror ?? [])])
+    this.#held.add({ origin: parts.config.origin, log: parts.log, checkpointNote: () => parts.log.latestCheckpoint()?.note, descriptor: () => undefined })
     this.#registrar = new Registrar(parts.log, parts.metrics, parts.logger, parts.config.limits.registrationWaitMs)
     const { rateLimit } = parts.config.limits
     this.#http = createHttpServer({
@@ -122,32 +122,9 @@ export class ScittNode {
       isReady: () => this.#ready && this.#stopping === undefined,
       isStopping: () => this.#stopping !== undefined,
       federation: () => this.#federation,
-      heldLogs: () => this.#heldLogs(),
+      held: this.#held,
       mirrors: () => this.#mirrors,
     })
-  }
-
-  /** The node's own log, then its mirrors (HTTP answers from all of them). */
-  #heldLogs (): HeldLog[] {
-    const own: HeldLog = {
-      origin: this.config.origin,
-      hash: this.#ownHash,
-      log: this.log,
-      checkpointNote: () => this.#federation?.cosignedCheckpoint() ?? this.log.latestCheckpoint()?.note,
-      descriptor: () => this.#federation?.ownDescriptor,
-    }
-    const heads = this.#federation?.heads
-    return [own, ...(this.#mirrors?.all() ?? []).map((m): HeldLog => ({
-      origin: m.origin,
-      hash: originHash(m.origin),
-      log: m.log,
-      checkpointNote: () => {
-        const latest = m.log.latestCheckpoint()
-        const head = heads?.latest(m.origin)
-        return head !== undefined && latest !== undefined && head.size === latest.size && equalBytes(head.rootHash, latest.rootHash) ? head.note : latest?.note
-      },
-      descriptor: () => this.#mirrors?.descriptor(m.origin),
-    }))]
   }
 
   /** Loads the keys, opens the log, starts the workers and listens. Errors leave nothing running. */
@@ -240,8 +217,7 @@ export class ScittNode {
       ...(this.config.sector === undefined ? {} : { sector: this.config.sector }),
       roles: fed.roles,
       mirrors: fed.mirror,
-      heldLog: (origin) => this.#mirrors?.get(origin)?.log,
-      heldDescriptor: (origin) => this.#mirrors?.descriptor(origin),
+      held: this.#held,
       logger: this.#logger,
       metrics: new FederationMetrics(this.metrics.registry),
       heartbeatMs: fed.heartbeatMs,
@@ -257,6 +233,7 @@ export class ScittNode {
       origins: fed.mirror,
       federation,
       trust: fed.trust,
+      held: this.#held,
       database: (name) => mirrorDatabase(this.#db, name),
       store,
       logger: this.#logger,

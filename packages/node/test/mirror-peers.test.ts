@@ -16,7 +16,7 @@ import {
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log, type LogDatabase } from '@scitt/log'
 import { silentLogger } from '../src/logger.js'
-import { decodeEntryBundles, decodeLogDataAnswer, encodeLogDataRequest, serveLogData } from '../src/mirror/log-data.js'
+import { decodeEntryBundles, decodeLogDataAnswer, encodeLogDataRequest, serveLogData } from '../src/federation/log-data.js'
 import { Mirror, type MirrorSource } from '../src/mirror/mirror.js'
 
 const ORIGIN = 'origin.example/log'

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  MEDIA_TYPE, decodeCoseKey, decodeCoseKeySet, entryBytes, fromBase64Url, isScittError, entryId, getReceipts, leafHash, parseEntryBundle, parseProofFile, verifyProofFile, verifyReceipt,
+  MEDIA_TYPE, decodeCoseKey, originHash, decodeCoseKeySet, entryBytes, fromBase64Url, isScittError, entryId, getReceipts, leafHash, parseEntryBundle, parseProofFile, verifyProofFile, verifyReceipt,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { fsckNode } from '@scitt/node'
@@ -21,7 +21,6 @@ import { Log, type LogDatabase } from '@scitt/log'
 import { openDescriptor } from '../src/federation/descriptor.js'
 import { silentLogger } from '../src/logger.js'
 import { Mirror } from '../src/mirror/mirror.js'
-import { originHash } from '../src/mirror/origin-hash.js'
 import { federationSource, type SourceFederation } from '../src/mirror/source.js'
 import { initFederatedDir, policyText, startFederated, until, type FederatedNode, type NodeKeys } from './federation-helpers.js'
 import { bytes, http, makeIssuer, post, statement } from './helpers.js'
@@ -145,12 +144,13 @@ describe('mirrors over libp2p (iot mirrored by firmware and containers, loopback
 
   it('falls back to a peer\'s HTTP API when it cannot be reached over libp2p (the same resources, checked the same way)', async () => {
     // A federation view whose only peer is the containers mirror, unreachable over libp2p.
-    const unreachable = {
-      peersFor: () => [containers.federation.peerId],
-      httpUrlOf: (peer: string) => (peer === containers.federation.peerId ? containers.node.url : undefined),
-      network: { dialProtocol: async () => { throw new Error('connection refused') } },
-      protocols: { logData: '/scitt/mirrornet/log-data/1' },
-    } as unknown as SourceFederation
+    const unreachable: SourceFederation = {
+      directory: {
+        peersFor: () => [containers.federation.peerId],
+        httpUrlOf: (peer: string) => (peer === containers.federation.peerId ? containers.node.url : undefined),
+      },
+      logData: async () => { throw new Error('connection refused') },
+    }
     const source = federationSource(unreachable, 3000)
     const descriptor = openDescriptor(await source.fetch(containers.federation.peerId, keys.iot.origin, 'descriptor'), () => [keys.iot.logVerifier])
     assert.equal(descriptor.origin, keys.iot.origin)

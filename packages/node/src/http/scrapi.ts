@@ -21,7 +21,8 @@ import { readBody } from './body.js'
 import { sendProblem } from './problem.js'
 import { send } from './respond.js'
 import type { Context, Router } from './router.js'
-import type { HeldLog, HttpServices } from './services.js'
+import type { HeldLog } from '../held-logs.js'
+import type { HttpServices } from './services.js'
 
 const STATEMENT_TYPES = new Set<string>([MEDIA_TYPE.cose, MEDIA_TYPE.scittStatement])
 const ENTRY_ID = /^[0-9a-f]{64}$/
@@ -50,7 +51,7 @@ interface Holding {
 async function holdings (services: HttpServices, id: string, first: boolean): Promise<Holding[]> {
   checkEntryId(id)
   const found: Holding[] = []
-  for (const held of services.heldLogs()) {
+  for (const held of services.held.all()) {
     const index = await held.log.indexOf(id)
     if (index === undefined) continue
     found.push({ held, index })
@@ -133,7 +134,7 @@ export function scrapiRoutes (router: Router, services: HttpServices): void {
     } else {
       // The mirrors, in their configured order (the own log, first of the held logs, was read above).
       let held = false
-      for (const mirror of services.heldLogs().slice(1)) {
+      for (const mirror of services.held.all().slice(1)) {
         const at = await mirror.log.indexOf(id)
         if (at === undefined) continue
         held = true

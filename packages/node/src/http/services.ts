@@ -2,6 +2,7 @@
 import type { Log } from '@scitt/log'
 import type { NodeConfig } from '../config.js'
 import type { Federation } from '../federation/federation.js'
+import type { HeldLogs } from '../held-logs.js'
 import type { ReceiptKey } from '../keys.js'
 import type { Logger } from '../logger.js'
 import type { Mirrors } from '../mirror/mirrors.js'
@@ -9,18 +10,6 @@ import type { NodeMetrics } from '../metrics.js'
 import type { RateLimiter } from '../rate-limit.js'
 import type { Registrar } from '../registration/registrar.js'
 import type { VerifyPool } from '../registration/verify-pool.js'
-
-/** A log the node serves: its own, or a mirror of another origin's. */
-export interface HeldLog {
-  origin: string
-  /** hex(SHA-256(origin)): its path prefix `/logs/<hex>/`. */
-  hash: string
-  log: Log
-  /** The latest checkpoint note, with the witnesses' cosignatures when the federation has gathered them. */
-  checkpointNote: () => string | undefined
-  /** The origin's signed announce descriptor, when the node has it. */
-  descriptor: () => Uint8Array | undefined
-}
 
 export interface HttpServices {
   config: NodeConfig
@@ -37,7 +26,7 @@ export interface HttpServices {
   /** The federation service, once started (undefined without one). */
   federation: () => Federation | undefined
   /** The logs the node holds, its own first. */
-  heldLogs: () => HeldLog[]
+  held: HeldLogs
   /** The mirrors, once started (undefined without a federation). */
   mirrors: () => Mirrors | undefined
 }

@@ -13,18 +13,19 @@
  * Bodies are gzip-compressed when the client accepts it.
  */
 import { ScittError, TILE_WIDTH, concatBytes, parseTilePath } from '@scitt/core'
-import { MAX_CHECKPOINTS_LISTED, encodeCheckpointList, entryBundles, parseBundlesResource } from '../mirror/log-data.js'
+import { MAX_CHECKPOINTS_LISTED, encodeCheckpointList, entryBundles, parseBundlesResource } from '../federation/log-data.js'
 import { sendMaybeGzip, send } from './respond.js'
 import type { Context, Router } from './router.js'
-import type { HeldLog, HttpServices } from './services.js'
+import type { HeldLog } from '../held-logs.js'
+import type { HttpServices } from './services.js'
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 const PARTIAL = 'public, max-age=60'
 
 export function tileRoutes (router: Router, services: HttpServices): void {
-  const own = (): HeldLog => services.heldLogs()[0]!
+  const own = (): HeldLog => services.held.all()[0]!
   const held = (hash: string): HeldLog => {
-    const found = services.heldLogs().find((h) => h.hash === hash)
+    const found = services.held.byHash(hash)
     if (found === undefined) throw new ScittError('NOT_FOUND', 'no log with this origin hash here (see GET /federation for the logs this node holds)')
     return found
   }

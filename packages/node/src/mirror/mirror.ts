@@ -12,7 +12,7 @@ import { ScittError, entryBundlePath, isScittError, parseCheckpoint, parseEntryB
 import type { Log } from '@scitt/log'
 import type { Logger } from '../logger.js'
 import type { CheckpointMessage } from '../federation/wire.js'
-import { decodeCheckpointList, decodeEntryBundles } from './log-data.js'
+import { decodeCheckpointList, decodeEntryBundles } from '../federation/log-data.js'
 import type { MirrorMetrics } from './metrics.js'
 
 /** Where the mirror's data comes from: the peers that may hold the origin's log, and one fetch. */

@@ -6,26 +6,38 @@
  * `descriptor`), then kept in the federation store and served to others; every stored seal is checked
  * against that key.
  * Heads seen in the federation trigger catch-up; a timer retries what events missed; an origin with
- * evidence of equivocation against it is no longer followed.
+ * evidence of equivocation against it is no longer followed. Each mirror, once open, is registered
+ * among the node's held logs (served over HTTP and the log-data protocol).
  */
-import { decodeCoseKey, equalBytes, fromBase64Url } from '@scitt/core'
-import { openDescriptor } from '../federation/descriptor.js'
+import { decodeCoseKey, equalBytes, fromBase64Url, originHash } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log, type LogDatabase } from '@scitt/log'
-import type { Federation, FederationEvent } from '../federation/federation.js'
+import { openDescriptor } from '../federation/descriptor.js'
+import type { FederationEvent } from '../federation/federation.js'
+import type { Head } from '../federation/heads.js'
 import type { TrustPolicy } from '../federation/trust.js'
+import { bestCheckpointNote, type HeldLogs } from '../held-logs.js'
 import type { Logger } from '../logger.js'
 import type { FederationDb } from '../witness/store.js'
 import type { MirrorMetrics } from './metrics.js'
 import { Mirror, type MirrorSource } from './mirror.js'
-import { originHash } from './origin-hash.js'
-import { federationSource } from './source.js'
+import { federationSource, type SourceFederation } from './source.js'
+
+/** What the mirrors need of the federation. */
+export interface MirrorFederation extends SourceFederation {
+  directory: SourceFederation['directory'] & { signedDescriptorOf: (origin: string) => Uint8Array | undefined }
+  heads: { latest: (origin: string) => Head | undefined }
+  evidence: { against: (origin: string) => string | undefined }
+  on: (listener: (event: FederationEvent) => void) => () => void
+}
 
 export interface MirrorsOptions {
   /** The origins to mirror (each a `log` of the trust policy, not the node's own). */
   origins: readonly string[]
-  federation: Federation
+  federation: MirrorFederation
   trust: TrustPolicy
+  /** Where each mirror is registered once open. */
+  held: HeldLogs
   /** The database of one mirrored log (a sublevel of the node's LevelDB). */
   database: (name: string) => LogDatabase
   /** Where receipt keys learned from descriptors are kept. */
@@ -62,7 +74,7 @@ export class Mirrors {
     const mirrors = new Mirrors(o)
     mirrors.#unsubscribe = o.federation.on((event) => { mirrors.#onEvent(event) })
     for (const origin of o.origins) {
-      const signed = o.federation.signedDescriptorOf(origin) ?? await o.store.get(DESCRIPTOR_KEY + origin)
+      const signed = o.federation.directory.signedDescriptorOf(origin) ?? await o.store.get(DESCRIPTOR_KEY + origin)
       if (signed !== undefined) await mirrors.#adopt(origin, signed).catch((err: unknown) => { mirrors.#cannotOpen(origin, err) })
     }
     mirrors.#timer = setInterval(() => { mirrors.#retry() }, o.retryMs ?? 15_000)
@@ -71,25 +83,9 @@ export class Mirrors {
     return mirrors
   }
 
-  /** The signed descriptor kept for a mirrored origin (served over the log-data protocol). */
-  descriptor (origin: string): Uint8Array | undefined {
-    return this.#descriptors.get(origin)
-  }
-
   /** The mirror of an origin, once open. */
   get (origin: string): Mirror | undefined {
     return this.#mirrors.get(origin)
-  }
-
-  /** The mirror whose origin hashes to `hex` (see originHash). */
-  byHash (hex: string): Mirror | undefined {
-    for (const m of this.#mirrors.values()) if (originHash(m.origin) === hex) return m
-    return undefined
-  }
-
-  /** The open mirrors, in the order of federation.mirror (which log answers first for an entry several hold). */
-  all (): Mirror[] {
-    return this.#o.origins.flatMap((origin) => this.#mirrors.get(origin) ?? [])
   }
 
   /** Calls `listener` for each mirror as it opens (now for those already open). */
@@ -142,7 +138,7 @@ export class Mirrors {
     for (const m of this.#mirrors.values()) m.sync()
     for (const origin of this.#o.origins) {
       this.#opened(origin, async () => {
-        for (const peer of this.#o.federation.peersFor(origin).slice(0, 4)) {
+        for (const peer of this.#o.federation.directory.peersFor(origin).slice(0, 4)) {
           const signed = await this.#source.fetch(peer, origin, 'descriptor').catch(() => undefined)
           if (signed === undefined) continue
           await this.#adopt(origin, signed)
@@ -186,6 +182,7 @@ export class Mirrors {
       paused: () => federation.evidence.against(origin) !== undefined,
     })
     this.#mirrors.set(origin, mirror)
+    this.#o.held.add({ origin, log, checkpointNote: () => bestCheckpointNote(log, federation.heads.latest(origin)), descriptor: () => this.#descriptors.get(origin) })
     this.#o.logger.info({ origin, size: mirror.size }, 'mirror open')
     for (const l of this.#listeners) l(mirror)
     const head = federation.heads.latest(origin)

@@ -4,27 +4,25 @@
  * not a refusal or bad data), the same resource from the HTTP URL in its descriptor: the C2SP tiles at
  * `/logs/<hex>/tile/...`, and `/logs/<hex>/checkpoints/<size>` and `/logs/<hex>/descriptor`.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
-import { ScittError, isScittError } from '@scitt/core'
-import type { Federation } from '../federation/federation.js'
-import { readLimited } from '../http/read-limited.js'
-import { request } from '../p2p/protocols.js'
-import { MAX_LOG_DATA_ANSWER, MAX_LOG_DATA_REQUEST, decodeLogDataAnswer, encodeLogDataRequest } from './log-data.js'
+import { ScittError, isScittError, originHash } from '@scitt/core'
+import { MAX_LOG_DATA_ANSWER } from '../federation/log-data.js'
+import { readLimited } from '../read-limited.js'
 import type { MirrorSource } from './mirror.js'
-import { originHash } from './origin-hash.js'
 
-/** What the source needs of the federation. */
-export type SourceFederation = Pick<Federation, 'peersFor' | 'httpUrlOf' | 'network' | 'protocols'>
+/** What the source needs of the federation: who holds an origin, their HTTP URLs, and the log-data protocol. */
+export interface SourceFederation {
+  directory: { peersFor: (origin: string) => string[], httpUrlOf: (peer: string) => string | undefined }
+  logData: (peer: string, origin: string, resource: string) => Promise<Uint8Array>
+}
 
 export function federationSource (federation: SourceFederation, timeoutMs: number): MirrorSource {
-  const limits = { maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER, timeoutMs }
   return {
-    peers: (origin) => federation.peersFor(origin),
+    peers: (origin) => federation.directory.peersFor(origin),
     fetch: async (peer, origin, resource) => {
       try {
-        return decodeLogDataAnswer(await request(federation.network, peerIdFromString(peer), federation.protocols.logData, encodeLogDataRequest(origin, resource), limits))
+        return await federation.logData(peer, origin, resource)
       } catch (err) {
-        const http = federation.httpUrlOf(peer)
+        const http = federation.directory.httpUrlOf(peer)
         if (isScittError(err) || http === undefined) throw err // the peer answered (a refusal or bad data), or has no HTTP
         return await fetchOverHttp(http, origin, resource, timeoutMs)
       }

@@ -9,7 +9,7 @@ import {
   ScittError, formatAddCheckpointRequest, parseCosignatureLines, parseNote, parseTreeSizeBody, utf8,
   type NoteSignature, type PolicyWitness,
 } from '@scitt/core'
-import { readLimited } from '../http/read-limited.js'
+import { readLimited } from '../read-limited.js'
 
 export interface WitnessAnswer {
   status: number

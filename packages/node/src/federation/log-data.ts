@@ -9,8 +9,8 @@
  *   as are full and fit one answer (at least one; a mirror asks again for the rest), or `descriptor`:
  *   the origin's signed announce descriptor (so that a new mirror learns the origin's receipt key
  *   while the origin is away; it is signed by the origin's log key);
- * - answer: `ok\n` ‖ body, or `error <code>: <reason>\n`. A checkpoints body is a sequence of
- *   u32be(length) ‖ checkpoint message (federation/wire.ts).
+ * - answer (answer.ts): `ok\n` ‖ body, or `error <CODE>: <reason>\n`. A checkpoints body is a
+ *   sequence of u32be(length) ‖ checkpoint message (wire.ts).
  * The data is not trusted because of who sent it: the mirror recomputes every root (Log.appendVerified).
  */
 import {
@@ -18,7 +18,8 @@ import {
   type ParsedTilePath,
 } from '@scitt/core'
 import type { Log, PublishedCheckpoint } from '@scitt/log'
-import { decodeCheckpointMessage, encodeCheckpointMessage, type CheckpointMessage } from '../federation/wire.js'
+import { answerBody, encodeAnswer, refusalFor } from './answer.js'
+import { decodeCheckpointMessage, encodeCheckpointMessage, type CheckpointMessage } from './wire.js'
 
 export const MAX_LOG_DATA_REQUEST = 1024
 /** Bytes of a full entry bundle of maximal entries, plus the status line. */
@@ -67,27 +68,25 @@ export function decodeLogDataRequest (bytes: Uint8Array): LogDataRequest {
   return { origin: lines[0]!, resource: parseTilePath(resource) }
 }
 
-/** Answers one request from what the node holds; failures become error answers. */
+/** Answers one request from what the node holds; failures become refusals. */
 export async function serveLogData (body: Uint8Array, holdings: LogDataHoldings): Promise<Uint8Array> {
   try {
     const { origin, resource } = decodeLogDataRequest(body)
     if (resource.kind === 'descriptor') {
       const signed = holdings.descriptor(origin)
       if (signed === undefined) throw new ScittError('NOT_FOUND', `no descriptor of ${origin} here`)
-      return ok(signed)
+      return encodeAnswer({ ok: signed })
     }
     const log = holdings.log(origin)
     if (log === undefined) throw new ScittError('NOT_FOUND', `no log of ${origin} here`)
     switch (resource.kind) {
-      case 'hash': return ok(await log.tile(resource.tile))
-      case 'entries': return ok(await log.entryBundle(resource.tile.index, resource.tile.width))
-      case 'checkpoints': return ok(encodeCheckpointList(await log.checkpointsAfter(resource.size, MAX_CHECKPOINTS_LISTED)))
-      case 'bundles': return concatBytes(utf8('ok\n'), ...await entryBundles(log, resource))
+      case 'hash': return encodeAnswer({ ok: await log.tile(resource.tile) })
+      case 'entries': return encodeAnswer({ ok: await log.entryBundle(resource.tile.index, resource.tile.width) })
+      case 'checkpoints': return encodeAnswer({ ok: encodeCheckpointList(await log.checkpointsAfter(resource.size, MAX_CHECKPOINTS_LISTED)) })
+      case 'bundles': return encodeAnswer({ ok: concatBytes(...await entryBundles(log, resource)) })
     }
   } catch (err) {
-    const code = isScittError(err) ? err.code : 'INTERNAL'
-    const reason = isScittError(err) ? err.message : 'internal error'
-    return utf8(`error ${code}: ${reason.replace(/\n/g, ' ').slice(0, 200)}\n`)
+    return encodeAnswer(refusalFor(err))
   }
 }
 
@@ -129,10 +128,6 @@ export function decodeEntryBundles (body: Uint8Array, count: number): Uint8Array
   return bundles
 }
 
-function ok (body: Uint8Array): Uint8Array {
-  return concatBytes(utf8('ok\n'), body)
-}
-
 /** The body of a `checkpoints/<size>` answer. */
 export function encodeCheckpointList (checkpoints: readonly PublishedCheckpoint[]): Uint8Array {
   const parts: Uint8Array[] = []
@@ -148,15 +143,10 @@ export function encodeCheckpointList (checkpoints: readonly PublishedCheckpoint[
   return concatBytes(...parts)
 }
 
-/** The body of an `ok` answer; an `error` answer (a refusal, not bad data) becomes NOT_FOUND. */
+/** The body of an `ok` answer; a refusal throws NOT_FOUND (answer.ts). */
 export function decodeLogDataAnswer (bytes: Uint8Array): Uint8Array {
   if (bytes.length > MAX_LOG_DATA_ANSWER) throw new ScittError('TOO_LARGE', 'log-data answer too large')
-  if (bytes.length >= 3 && bytes[0] === 0x6f && bytes[1] === 0x6b && bytes[2] === 0x0a) return bytes.subarray(3)
-  const nl = bytes.indexOf(0x0a)
-  const line = nl < 0 || nl > 300 ? undefined : fromUtf8(bytes.subarray(0, nl))
-  const m = line === undefined ? null : /^error ([A-Z_]{1,32}): (.*)$/.exec(line)
-  if (m === null || nl !== bytes.length - 1) throw malformed('bad log-data answer')
-  throw new ScittError('NOT_FOUND', `peer refused: ${m[1]}: ${m[2]}`)
+  return answerBody(bytes, 'log-data')
 }
 
 export function decodeCheckpointList (body: Uint8Array): CheckpointMessage[] {
