@@ -14,6 +14,25 @@ const RULES = {
   '@scitt/node': { builtins: true, forbid: [] },
 }
 
+// Inside @scitt/node the arrows point one way too: a part may import parts of its own rank or lower
+// (rank 0: the shared pieces; then federation, mirror, http; the composing files rank highest). A file
+// at the top of src/ is ranked by its name.
+const NODE_RANKS = {
+  'p2p': 0, 'witness': 0, 'registration': 0, 'keys': 0, 'logger': 0, 'metrics': 0, 'rate-limit': 0, 'read-limited': 0, 'held-logs': 0, 'config': 0,
+  'federation': 1,
+  'mirror': 2,
+  'http': 3,
+  'node': 4, 'init': 4, 'fsck': 4, 'devnet': 4, 'cli': 4, 'index': 4,
+}
+// config.ts reads the trust policy (federation/trust.ts imports nothing of the node).
+const NODE_ALLOWED = [['config', 'federation/trust']]
+
+/** The part of a node source file: its directory under src/, or its name for a file at the top. */
+function nodePart (relFromSrc) {
+  const parts = relFromSrc.split('/')
+  return parts.length > 1 ? parts[0] : parts[0].replace(/\.(ts|mts|js|mjs)$/, '')
+}
+
 const args = process.argv.slice(2)
 const root = args[0] === '--root' && args[1] ? args[1] : new URL('..', import.meta.url).pathname
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(=])import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\s;])import\s*['"]([^'"]+)['"]/gm
@@ -47,7 +66,20 @@ for (const dir of readdirSync(pkgsDir)) {
     for (const m of text.matchAll(IMPORT)) {
       const spec = m[1] ?? m[2] ?? m[3]
       const where = `${relative(root, file)}: '${spec}'`
-      if (spec.startsWith('.')) continue
+      if (spec.startsWith('.')) {
+        if (manifest.name === '@scitt/node') {
+          const from = relative(src, file)
+          const to = relative(src, join(file, '..', spec)).replace(/\.js$/, '')
+          const [a, b] = [nodePart(from), nodePart(to)]
+          const rankA = NODE_RANKS[a]
+          const rankB = NODE_RANKS[b]
+          if (rankA === undefined) problems.push(`${relative(root, file)}: part '${a}' has no rank in scripts/check-deps.mjs; add one`)
+          else if (rankB !== undefined && rankB > rankA && !NODE_ALLOWED.some(([x, y]) => x === a && to === y)) {
+            problems.push(`${where}: ${a} must not import ${b} (the arrows inside @scitt/node point down: ${Object.entries(NODE_RANKS).filter(([, r]) => r > 0).map(([n, r]) => `${n} ${r}`).join(', ')})`)
+          }
+        }
+        continue
+      }
       if (rule.forbid.some((re) => re.test(spec))) { problems.push(`${where} is forbidden in ${manifest.name}`); continue }
       if (spec.startsWith('node:')) {
         if (!rule.builtins) problems.push(`${where}: ${manifest.name} must stay portable (no node:*)`)

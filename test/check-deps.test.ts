@@ -48,4 +48,24 @@ describe('scripts/check-deps', () => {
       rmSync(root, { recursive: true, force: true })
     }
   })
+
+  it('fails when an arrow inside @scitt/node points up (federation → mirror, mirror → http)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'check-deps-node-'))
+    try {
+      pkg(root, 'node', '@scitt/node', {}, "export * from './node.js'\n")
+      const src = join(root, 'packages', 'node', 'src')
+      for (const dir of ['federation', 'mirror', 'http']) mkdirSync(join(src, dir))
+      writeFileSync(join(src, 'node.ts'), "import { m } from './mirror/mirror.js'\nimport { f } from './federation/federation.js'\n")
+      writeFileSync(join(src, 'federation', 'federation.ts'), "import type { Mirror } from '../mirror/mirror.js'\n")
+      writeFileSync(join(src, 'mirror', 'mirror.ts'), "import { f } from '../federation/federation.js'\nimport { s } from '../http/server.js'\n")
+      writeFileSync(join(src, 'http', 'server.ts'), "import { m } from '../mirror/mirror.js'\n")
+      const r = run(root)
+      assert.equal(r.status, 1)
+      assert.match(r.output, /federation\/federation\.ts: '\.\.\/mirror\/mirror\.js': federation must not import mirror/)
+      assert.match(r.output, /mirror\/mirror\.ts: '\.\.\/http\/server\.js': mirror must not import http/)
+      assert.match(r.output, /2 problem\(s\)/, 'node → anything, mirror → federation and http → mirror are allowed')
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
 })

@@ -1,0 +1,166 @@
+/**
+ * The federation's parts alone, without libp2p: heads (pure), the answer framing, gossip verdicts, the
+ * peer directory (with a stand-in network) and the registry of held logs.
+ */
+import '../src/p2p/polyfill.js'
+import assert from 'node:assert/strict'
+import {
+  ScittError, cosignCheckpoint, cosignatureSigner, ed25519NoteSigner, ed25519NoteVerifier, formatCheckpoint, formatVkey, signNote, sha256Digest, utf8,
+  NOTE_KEY_TYPE_COSIGNATURE_V1, NOTE_KEY_TYPE_ED25519, type Checkpoint, type NoteSignature,
+} from '@scitt/core'
+import { nodeSignatures } from '@scitt/node-crypto'
+import { HeldLogs, Heads, TrustPolicy, decodeAnswer, encodeAnswer, refusalFor, signDescriptor, silentLogger, type Network } from '@scitt/node'
+import { PeerDirectory } from '../src/federation/directory.js'
+import { verdictFor } from '../src/federation/gossip.js'
+
+const seed = (label: string): Uint8Array => sha256Digest(utf8(label))
+const log = ed25519NoteSigner('x.example/log', seed('log x'), nodeSignatures)
+const publicKey = (label: string): Uint8Array => nodeSignatures.signer('Ed25519', seed(label)).publicKey
+const logVerifier = ed25519NoteVerifier('x.example/log', publicKey('log x'), nodeSignatures)
+const witness = (name: string): { signer: ReturnType<typeof cosignatureSigner>, vkey: string } => {
+  const signer = cosignatureSigner(name, seed(name), () => 1_700_000_000, nodeSignatures)
+  return { signer, vkey: formatVkey(name, NOTE_KEY_TYPE_COSIGNATURE_V1, publicKey(name)) }
+}
+const w1 = witness('x.example/log/witness')
+const w2 = witness('y.example/log/witness')
+const trust = TrustPolicy.parse([
+  `log ${formatVkey('x.example/log', NOTE_KEY_TYPE_ED25519, publicKey('log x'))}`,
+  `witness w1 ${w1.vkey}`,
+  `witness w2 ${w2.vkey}`,
+  'group q 2 w1 w2',
+  'quorum q',
+  '',
+].join('\n'))
+
+function checkpoint (size: number, root = `root ${size}`): { checkpoint: Checkpoint, text: string, log: NoteSignature } {
+  const cp: Checkpoint = { origin: 'x.example/log', size, rootHash: seed(root), extensions: [] }
+  const text = formatCheckpoint(cp)
+  return { checkpoint: cp, text, log: signNote(text, [log]).signatures[0]! }
+}
+
+describe('federation parts (no libp2p)', () => {
+  describe('heads', () => {
+    const judge = (n: Parameters<TrustPolicy['quorum']>[0]): { witnesses: string[], ok: boolean } => trust.quorum(n)
+
+    it('records a new size, merges cosignatures on it, and reaches the quorum', () => {
+      const heads = new Heads()
+      const c = checkpoint(5)
+      const first = heads.take({ checkpoint: c.checkpoint, text: c.text, signatures: [c.log] }, judge, 1)
+      assert.equal(first.kind, 'new')
+      const s1 = cosignCheckpoint(c.text, w1.signer)
+      const s2 = cosignCheckpoint(c.text, w2.signer)
+      assert.equal(heads.take({ checkpoint: c.checkpoint, text: c.text, signatures: [c.log, s1] }, judge, 2).kind, 'cosigned')
+      assert.equal(heads.take({ checkpoint: c.checkpoint, text: c.text, signatures: [c.log, s1] }, judge, 3).kind, 'known', 'nothing new')
+      const last = heads.take({ checkpoint: c.checkpoint, text: c.text, signatures: [c.log, s2] }, judge, 4)
+      assert.equal(last.kind, 'cosigned')
+      const head = heads.latest('x.example/log')!
+      assert.deepEqual([head.quorum, head.witnesses.sort(), head.signatures.length, head.seenAt], [true, ['w1', 'w2'], 3, 1])
+    })
+
+    it('tells a conflict, a stale size and a smaller remembered size apart', () => {
+      const heads = new Heads()
+      const c5 = checkpoint(5)
+      const c7 = checkpoint(7)
+      heads.take({ checkpoint: c5.checkpoint, text: c5.text, signatures: [c5.log] }, judge, 1)
+      const seven = heads.take({ checkpoint: c7.checkpoint, text: c7.text, signatures: [c7.log] }, judge, 2)
+      assert.equal(seven.kind === 'new' ? seven.previous?.size : undefined, 5)
+      const fork = checkpoint(7, 'another root')
+      assert.equal(heads.take({ checkpoint: fork.checkpoint, text: fork.text, signatures: [fork.log] }, judge, 3).kind, 'conflict')
+      const c6 = checkpoint(6)
+      const stale = heads.take({ checkpoint: c6.checkpoint, text: c6.text, signatures: [c6.log] }, judge, 4)
+      assert.equal(stale.kind === 'stale' ? stale.latest.size : undefined, 7)
+      assert.equal(heads.take({ checkpoint: c5.checkpoint, text: c5.text, signatures: [c5.log] }, judge, 5).kind, 'known')
+    })
+
+    it('never merges signatures made over another text of the same tree', () => {
+      const heads = new Heads()
+      const c = checkpoint(5)
+      heads.take({ checkpoint: c.checkpoint, text: c.text, signatures: [c.log] }, judge, 1)
+      const other = formatCheckpoint({ ...c.checkpoint, extensions: ['an extension line'] })
+      const s1 = cosignCheckpoint(other, w1.signer)
+      assert.equal(heads.take({ checkpoint: c.checkpoint, text: other, signatures: [signNote(other, [log]).signatures[0]!, s1] }, judge, 2).kind, 'known')
+      assert.equal(heads.latest('x.example/log')!.signatures.length, 1)
+    })
+  })
+
+  describe('answer framing', () => {
+    it('round-trips ok and refusals, and refuses anything else', () => {
+      assert.deepEqual(decodeAnswer(encodeAnswer({ ok: utf8('body') })), { ok: utf8('body') })
+      assert.deepEqual(decodeAnswer(encodeAnswer(refusalFor(new ScittError('NOT_FOUND', 'no\nsuch')))), { refused: { code: 'NOT_FOUND', reason: 'no such' } })
+      assert.deepEqual(decodeAnswer(encodeAnswer(refusalFor(new RangeError('secret internals')))), { refused: { code: 'INTERNAL', reason: 'internal error' } })
+      for (const bad of ['', 'ok', 'error no such sizes\n', 'error NOPE: x\n', 'error NOT_FOUND: x\ntrailing', 'error NOT_FOUND: x']) {
+        assert.throws(() => decodeAnswer(utf8(bad)), (err: unknown) => err instanceof ScittError && err.code === 'MALFORMED', JSON.stringify(bad))
+      }
+    })
+  })
+
+  describe('gossip verdicts', () => {
+    it('rejects bad messages, ignores unknown origins and never rejects for an internal error', () => {
+      assert.equal(verdictFor(new ScittError('BAD_SIGNATURE', 'x')), 'reject')
+      assert.equal(verdictFor(new ScittError('MALFORMED', 'x')), 'reject')
+      assert.equal(verdictFor(new ScittError('UNKNOWN_ORIGIN', 'x')), 'ignore')
+      assert.equal(verdictFor(new RangeError('more than 100 signatures')), 'ignore')
+      assert.equal(verdictFor(new TypeError('undefined is not a function')), 'ignore')
+    })
+  })
+
+  describe('peer directory', () => {
+    const y = ed25519NoteSigner('y.example/log', seed('log y'), nodeSignatures)
+    const keys = new Map([['x.example/log', [logVerifier]], ['y.example/log', [ed25519NoteVerifier('y.example/log', publicKey('log y'), nodeSignatures)]]])
+    const fakeNetwork = {
+      peerId: { toString: () => '12D3KooWSelf' },
+      getMultiaddrs: () => [],
+      services: { pubsub: { addEventListener: () => {} } },
+      peerStore: { merge: async () => {} },
+      getConnections: () => [{}],
+      dial: async () => {},
+    } as unknown as Network
+    const directory = (): PeerDirectory => new PeerDirectory({
+      network: fakeNetwork,
+      own: { origin: 'z.example/log', roles: [] },
+      logSigner: y,
+      keysFor: (o) => keys.get(o) ?? [],
+      publish: async () => {},
+      onDescriptor: () => {},
+      announceMs: 10_000,
+      timeoutMs: 1000,
+      logger: silentLogger(),
+      now: () => 0,
+    })
+    const descriptor = (origin: string, peer: string, signer: typeof y, time: number, witnessVkey?: string): Uint8Array =>
+      utf8(signDescriptor({ origin, peer, addrs: [], roles: ['witness'], time, ...(witnessVkey === undefined ? {} : { witness: witnessVkey }) }, signer))
+    const peerX = '12D3KooWAX6ux6zYdJpGAqnvUPz9C1XT1oyXZsP4nYpHFwdxnmwJ'
+    const peerY = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+
+    it('sends a witness\'s requests only to the peer of the origin its key is named after', () => {
+      const d = directory()
+      const w = trust.witnesses.find((x) => x.name === 'w1')!
+      // y announces x's witness key with its own peer id: not taken as the witness's address.
+      assert.equal(d.accept(descriptor('y.example/log', peerY, y, 10, w1.vkey)), 'accept')
+      assert.equal(d.witnessPeer(w), undefined)
+      assert.equal(d.accept(descriptor('x.example/log', peerX, log, 5, w1.vkey)), 'accept')
+      assert.equal(d.witnessPeer(w), peerX)
+      assert.deepEqual(d.peersFor('x.example/log'), [peerX])
+    })
+
+    it('keeps the newer descriptor of a peer and refuses untrusted ones', () => {
+      const d = directory()
+      assert.equal(d.accept(descriptor('x.example/log', peerX, log, 5)), 'accept')
+      assert.equal(d.accept(descriptor('x.example/log', peerX, log, 4)), 'ignore', 'an older descriptor')
+      assert.throws(() => d.accept(descriptor('x.example/log', peerY, y, 6)), (err: unknown) => err instanceof ScittError)
+      assert.deepEqual(d.holders('x.example/log'), [peerX])
+    })
+  })
+
+  describe('held logs', () => {
+    it('lists the own log first, then the mirrors in the configured order, and finds them by hash', () => {
+      const held = new HeldLogs(['own.example/log', 'm1.example/log', 'm2.example/log'])
+      const fake = {} as never
+      held.add({ origin: 'm2.example/log', log: fake, checkpointNote: () => undefined, descriptor: () => undefined })
+      held.add({ origin: 'own.example/log', log: fake, checkpointNote: () => undefined, descriptor: () => undefined })
+      assert.deepEqual(held.all().map((h) => h.origin), ['own.example/log', 'm2.example/log'])
+      assert.equal(held.byHash(held.get('m2.example/log')!.hash)?.origin, 'm2.example/log')
+      assert.throws(() => held.add({ origin: 'other.example/log', log: fake, checkpointNote: () => undefined, descriptor: () => undefined }), RangeError)
+    })
+  })
+})
