@@ -4,20 +4,22 @@
  * proving consistency from the log's tiles (C2SP tlog-tiles). Checkpoints may come from several peers
  * serving one origin: they all meet the same remembered head, so a split view is caught too.
  *
- * Tiles are unsigned, so before a proof read from them counts, the tiles must reproduce the signed root
- * of the tree they are read at; tiles that do not are the server's fault (BAD_PROOF), not evidence.
- * Disagreement is INCONSISTENT with `details.evidence`: both signed notes, where they came from, and
- * the consistency proof (absent when two notes have one size and two roots: that pair is self-contained).
+ * Tiles are unsigned, so before a proof read from them counts, it must reproduce the signed root of the
+ * tree it is read at (RFC 9162 §2.1.4.2); a proof that does not is the server's fault (BAD_PROOF, naming
+ * the source in the message and `details.source`), never evidence. INCONSISTENT (with `details.evidence`:
+ * both signed notes, where they came from, and the proof) only when the log's own signed data conflicts:
+ * two notes with one size and two roots (a self-contained pair, no proof), or a proof that reproduces the
+ * newer signed root but not the older one.
  * With `audit`, the follower also downloads every new entry bundle and recomputes the root from the
  * entries (a full audit, resumable from the stored compact range), reporting progress as it catches up.
  * Portable: state persistence is a `HeadStore` the caller gives (see state-file.ts for a JSON file).
  */
 import {
-  CompactRange, ScittError, TILE_WIDTH, checkCosignedCheckpoint, consistencyProof, equalBytes, foldRight, fromBase64, leafHash, openCheckpoint,
-  parseEntryBundle, perfectSubtrees, toBase64, verifyConsistency,
-  type Checkpoint, type NodeReader, type NoteVerifier, type Policy,
+  CompactRange, EMPTY_ROOT, ScittError, TILE_WIDTH, checkCosignedCheckpoint, consistencyProof, equalBytes, foldRight, fromBase64, isScittError, leafHash,
+  openCheckpoint, parseEntryBundle, perfectSubtrees, toBase64, verifyConsistency,
+  type Checkpoint, type NodeReader, type NoteVerifier, type Policy, type TileId,
 } from '@scitt/core'
-import { fetchCheckpoint, fetchEntryBundle, type TileSource } from './fetch.js'
+import { fetchCheckpoint, fetchEntryBundle, fetchTile, type TileSource } from './fetch.js'
 import type { HttpOptions } from './http.js'
 import { tileNodeReader, type TileReader } from './tile-proofs.js'
 
@@ -46,8 +48,13 @@ export interface Evidence {
   /** The two signed notes that disagree, older (or first seen) first. */
   checkpoints: [string, string]
   sources: [TileSource, TileSource]
-  /** The consistency proof read from the larger tree's tiles, when the sizes differ. */
-  proof?: { size1: number, size2: number, hashes: string[] }
+  /**
+   * The consistency proof read from the larger tree's tiles, when the sizes differ: `hashes` is
+   * PROOF(size1, D[0:size2]) (RFC 9162 §2.1.4.1) and `root1` (base64) the root of size1 that the larger
+   * tree holds. `verifyConsistency(size1, size2, root1, root2, hashes)` passes with the larger note's
+   * root, so the proof is the log's; with the smaller note's root in place of `root1` it fails.
+   */
+  proof?: { size1: number, size2: number, hashes: string[], root1: string }
 }
 
 export type FollowEvent =
@@ -77,6 +84,27 @@ export interface FollowerOptions {
 
 function inconsistent (evidence: Evidence): ScittError {
   return new ScittError('INCONSISTENT', `split view of ${evidence.origin}: ${evidence.reason}`, { details: { evidence } })
+}
+
+/** `nodeUrl` and prefix of a tile source, as a URL to name it by. */
+export function sourceUrl (source: TileSource): string {
+  return `${source.nodeUrl}${source.prefix ?? ''}`
+}
+
+/** BAD_PROOF blaming `source`: what it served does not match what the log signed. */
+function badSource (source: TileSource, message: string): ScittError {
+  return new ScittError('BAD_PROOF', `${message} (served by ${sourceUrl(source)})`, { details: { source } })
+}
+
+/** A TileReader that fetches each tile once (the tiles of one tree, read by several plans). */
+function onceEach (read: TileReader): TileReader {
+  const seen = new Map<string, Promise<Uint8Array>>()
+  return async (source, tile) => {
+    const key = `${tile.level}/${tile.index}/${tile.width}`
+    let bytes = seen.get(key)
+    if (bytes === undefined) seen.set(key, bytes = read(source, tile))
+    return bytes
+  }
 }
 
 export class LogFollower {
@@ -115,33 +143,47 @@ export class LogFollower {
     throw last
   }
 
+  /** The TileReader of the options (default: fetchTile over HTTP), fetching each tile once. */
+  #tileReader (): TileReader {
+    const { readTile, http } = this.#options
+    return onceEach(readTile ?? (async (s: TileSource, t: TileId) => fetchTile(s, t, http)))
+  }
+
   /** BAD_PROOF unless the tiles of `source` reproduce the signed root of its tree of `size`. */
-  async #checkTiles (source: TileSource, size: number, root: Uint8Array): Promise<NodeReader> {
-    const reader = tileNodeReader(source, size, this.#options.readTile, this.#options.http)
+  async #checkTiles (source: TileSource, size: number, root: Uint8Array, readTile = this.#tileReader()): Promise<NodeReader> {
+    const reader = tileNodeReader(source, size, readTile)
     if (size === 0) return reader
     const peaks = await reader(perfectSubtrees(0, size))
     if (!equalBytes(foldRight(peaks)!, root)) {
-      throw new ScittError('BAD_PROOF', `the tiles at ${source.nodeUrl} do not match its signed checkpoint of size ${size}`)
+      throw badSource(source, `the tiles do not reproduce the signed root of size ${size}`)
     }
     return reader
   }
 
   /**
-   * Consistency between an older head and a newer tree head, proven from the newer tree's tiles:
-   * INCONSISTENT with the evidence when the proof shows the trees disagree.
+   * Consistency between an older head and a newer tree head (RFC 9162 §2.1.4), from the newer tree's
+   * tiles: PROOF(size1, D[0:size2]) and the root of size1 that the newer tree holds (the fold of its
+   * perfect subtrees over [0, size1)). Unless together they reproduce the newer signed root, the tiles
+   * are not the log's: BAD_PROOF naming their source. When they do, the newer signed tree commits to that
+   * root of size1; if it is not the older signed root, the log signed both: INCONSISTENT with the evidence.
    */
   async #prove (older: Head, newer: Head, newerRoot: Uint8Array): Promise<void> {
     const reader = await this.#checkTiles(newer.source, newer.size, newerRoot)
     const proof = await consistencyProof(older.size, newer.size, reader)
+    const held = older.size === 0 ? EMPTY_ROOT : foldRight(await reader(perfectSubtrees(0, older.size)))!
     try {
-      verifyConsistency(older.size, newer.size, fromBase64(older.rootHash), newerRoot, proof)
-    } catch {
+      verifyConsistency(older.size, newer.size, held, newerRoot, proof)
+    } catch (err) {
+      if (!isScittError(err, 'BAD_PROOF')) throw err
+      throw badSource(newer.source, `the consistency proof ${older.size} → ${newer.size} read from the tiles does not reproduce the signed root of size ${newer.size}`)
+    }
+    if (!equalBytes(held, fromBase64(older.rootHash))) {
       throw inconsistent({
         origin: older.origin,
         reason: `the tree of size ${newer.size} does not extend the tree of size ${older.size}`,
         checkpoints: [older.note, newer.note],
         sources: [older.source, newer.source],
-        proof: { size1: older.size, size2: newer.size, hashes: proof.map(toBase64) },
+        proof: { size1: older.size, size2: newer.size, hashes: proof.map(toBase64), root1: toBase64(held) },
       })
     }
   }
@@ -157,12 +199,12 @@ export class LogFollower {
     for (let bundle = Math.floor(start / TILE_WIDTH); bundle * TILE_WIDTH < head.size; bundle++) {
       const width = Math.min(TILE_WIDTH, head.size - bundle * TILE_WIDTH)
       const entries = parseEntryBundle(await read(head.source, bundle, width))
-      if (entries.length < width) throw new ScittError('BAD_PROOF', `entry bundle ${bundle} from ${head.source.nodeUrl} holds ${entries.length} entries, expected ${width}`)
+      if (entries.length < width) throw badSource(head.source, `entry bundle ${bundle} holds ${entries.length} entries, expected ${width}`)
       for (let j = range.size - bundle * TILE_WIDTH; j < width; j++) range.append(leafHash(entries[j]!))
       this.#options.onProgress?.({ origin: head.origin, done: range.size - start, total: head.size - start })
     }
     if (!equalBytes(range.root(), root)) {
-      throw new ScittError('BAD_PROOF', `the entries served by ${head.source.nodeUrl} do not reproduce the signed root of size ${head.size}`)
+      throw badSource(head.source, `the entries do not reproduce the signed root of size ${head.size}`)
     }
     return { size: head.size, peaks: range.peaks.map(toBase64) }
   }

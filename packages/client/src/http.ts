@@ -69,9 +69,14 @@ export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
+/**
+ * The body, at most `maxBytes` as decoded (fetch undoes the Content-Encoding). Content-Length counts the
+ * encoded bytes (RFC 9110 §8.6), so it refuses a body early only when there is no content coding.
+ */
 async function readBody (response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
   const declared = response.headers.get('content-length')
-  if (declared !== null && Number(declared) > maxBytes) {
+  const coding = response.headers.get('content-encoding')?.trim().toLowerCase() ?? ''
+  if (declared !== null && (coding === '' || coding === 'identity') && Number(declared) > maxBytes) {
     await response.body?.cancel()
     throw new ScittError('TOO_LARGE', `${url}: response of ${declared} bytes exceeds the ${maxBytes}-byte limit`)
   }

@@ -99,6 +99,55 @@ describe('log follower', () => {
     await assert.rejects(follower.poll({ nodeUrl: server.url }), { code: 'BAD_PROOF' })
   })
 
+  it('blames a flipped hash in a full level-0 tile (past 256 leaves) on the server that served it, not the log', async () => {
+    // The peaks of a tree of 300 leaves come from tile 1/000 and the partial tile 0/001: only a
+    // consistency proof reads the full tile 0/000, so only the proof can catch the flip.
+    const log = grow(new TestLog('example.com/proxied'), 300, 'e')
+    const honest = await serve({ log, size: 100 })
+    const tampered = await serve({ log, size: 300, corruptTiles: 'tile/0/000' })
+    const follower = new LogFollower({ logVerifiers: [noteVerifierFromVkey(log.vkey)] })
+    await follower.poll({ nodeUrl: honest.url })
+    await assert.rejects(follower.poll({ nodeUrl: tampered.url }), (err: unknown) => {
+      assert.ok(isScittError(err, 'BAD_PROOF'), `expected BAD_PROOF, got ${String(err)}`)
+      assert.ok(err.message.includes(tampered.url), `names the source: ${err.message}`)
+      assert.deepEqual(err.details?.source, { nodeUrl: tampered.url })
+      return true
+    })
+    assert.ok(tampered.requests.includes('GET /tile/0/000'), 'the proof read the tampered tile')
+    assert.equal(follower.heads()[0]?.size, 100, 'the head does not move')
+    const clean = await serve({ log, size: 300 })
+    assert.equal((await follower.poll({ nodeUrl: clean.url })).type, 'advanced', 'the same log from an honest server is consistent')
+  })
+
+  it('blames the head\'s tile source for a bad proof to a lagging peer, not the peer', async () => {
+    const log = grow(new TestLog('example.com/proxied-behind'), 300, 'e')
+    const tampered = await serve({ log, size: 300, corruptTiles: 'tile/0/000' })
+    const behind = await serve({ log, size: 100 })
+    const follower = new LogFollower({ logVerifiers: [noteVerifierFromVkey(log.vkey)] })
+    assert.equal((await follower.poll({ nodeUrl: tampered.url })).type, 'new', 'the peaks are not in the tampered tile')
+    await assert.rejects(follower.poll({ nodeUrl: behind.url }), (err: unknown) => {
+      assert.ok(isScittError(err, 'BAD_PROOF'), `expected BAD_PROOF, got ${String(err)}`)
+      assert.ok(err.message.includes(tampered.url) && !err.message.includes(behind.url), err.message)
+      return true
+    })
+  })
+
+  it('evidence of a larger tree that does not extend the head carries the old root as the new tree has it', async () => {
+    for (const [size1, size2] of [[30, 60], [32, 300], [100, 300]] as const) {
+      const log = grow(new TestLog(`example.com/evidence-${size1}`), size1, 'e')
+      const fork = grow(log.fork(size1 - 1), size2 - size1 + 1, 'f')
+      const follower = new LogFollower({ logVerifiers: [noteVerifierFromVkey(log.vkey)] })
+      await follower.poll({ nodeUrl: (await serve({ log, size: size1 })).url })
+      const evidence = await rejectsInconsistent(follower.poll({ nodeUrl: (await serve({ log: fork, size: size2 })).url }))
+      const [older, newer] = evidence.checkpoints.map((n) => parseCheckpoint(parseNote(n).text))
+      const hashes = evidence.proof!.hashes.map(fromBase64)
+      // The proof reproduces the new signed root from the old root the new tree holds, and not from the signed old root.
+      assert.deepEqual(fromBase64(evidence.proof!.root1), fork.root(size1))
+      verifyConsistency(size1, size2, fromBase64(evidence.proof!.root1), newer!.rootHash, hashes)
+      assert.throws(() => verifyConsistency(size1, size2, older!.rootHash, newer!.rootHash, hashes), { code: 'BAD_PROOF' })
+    }
+  })
+
   it('requires the policy quorum and the log key', async () => {
     const log = grow(new TestLog('example.com/policy'), 10, 'e')
     const w = [witness('a.example'), witness('b.example')]

@@ -167,8 +167,11 @@ export async function stubServer (handler: (req: IncomingMessage, res: ServerRes
   }
 }
 
-/** Serves a log's checkpoint (at `state.size`, cosigned by `state.witnesses`) and its tiles, like a node. */
-export async function tileServer (state: { log: TestLog, size: number, witnesses?: Witness[], corruptTiles?: boolean, corruptEntries?: boolean }): Promise<StubServer> {
+/**
+ * Serves a log's checkpoint (at `state.size`, cosigned by `state.witnesses`) and its tiles, like a node.
+ * `corruptTiles` flips one bit of every hash tile, or with a tile path (e.g. "tile/0/000") of that one.
+ */
+export async function tileServer (state: { log: TestLog, size: number, witnesses?: Witness[], corruptTiles?: boolean | string, corruptEntries?: boolean }): Promise<StubServer> {
   return stubServer((req, res) => {
     const path = (req.url ?? '/').slice(1)
     if (path === 'checkpoint') {
@@ -198,8 +201,45 @@ export async function tileServer (state: { log: TestLog, size: number, witnesses
       return
     }
     const bytes = state.log.tile(level, index, width)
-    if (state.corruptTiles === true) bytes[0]! ^= 1
+    if (state.corruptTiles === true || state.corruptTiles === path) bytes[0]! ^= 1
     res.setHeader('content-type', 'application/octet-stream')
     res.end(bytes)
   })
+}
+
+export interface FlippingProxy extends StubServer {
+  /** The request paths whose response bodies were altered, in order. */
+  flipped: string[]
+}
+
+/**
+ * An HTTP proxy on 127.0.0.1 in front of `target` (a node on 127.0.0.1): passes each request through
+ * (method, body, Accept and Content-Type) and answers with the upstream status, Content-Type, Location
+ * and body, except that when `flip(path)` gives a byte offset inside a 2xx body, one bit of that byte is
+ * flipped. Upstream requests time out after 10 s.
+ */
+export async function flippingProxy (target: string, flip: (path: string) => number | undefined): Promise<FlippingProxy> {
+  const flipped: string[] = []
+  const server = await stubServer(async (req, res, body) => {
+    const path = req.url ?? '/'
+    const headers: Record<string, string> = {}
+    for (const h of ['accept', 'content-type']) if (typeof req.headers[h] === 'string') headers[h] = req.headers[h]
+    const upstream = await fetch(new URL(path, target), {
+      method: req.method ?? 'GET', headers, redirect: 'manual', signal: AbortSignal.timeout(10_000),
+      ...(body.length === 0 ? {} : { body }),
+    })
+    const bytes = new Uint8Array(await upstream.arrayBuffer())
+    const at = upstream.ok ? flip(path) : undefined
+    if (at !== undefined && at < bytes.length) {
+      bytes[at]! ^= 1
+      flipped.push(path)
+    }
+    res.statusCode = upstream.status
+    for (const h of ['content-type', 'location']) {
+      const value = upstream.headers.get(h)
+      if (value !== null) res.setHeader(h, value)
+    }
+    res.end(bytes)
+  })
+  return Object.assign(server, { flipped })
 }

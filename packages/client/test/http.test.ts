@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { gzipSync } from 'node:zlib'
 import {
   MEDIA_TYPE, decodeSign1, encodeCoseKeySet, encodeProblemDetails, entryBytes, entryId, portableSignatures, utf8,
 } from '@scitt/core'
 import {
-  fetchCheckpoint, fetchNodeKeys, fetchProof, fetchReceipt, fetchTransparentStatement, register, retryAfterMs, secretKeyJwk, signStatement,
+  fetchCheckpoint, fetchNodeKeys, fetchProof, fetchReceipt, fetchTile, fetchTransparentStatement, register, retryAfterMs, secretKeyJwk, signStatement,
   signerFromJwk,
 } from '@scitt/client'
 import { stubServer, type StubServer } from './helpers.js'
@@ -124,6 +126,20 @@ describe('HTTP client', () => {
     const s = await stubServer((_req, res) => { res.end(new Uint8Array(5000)) })
     servers.push(s)
     await assert.rejects(fetchCheckpoint({ nodeUrl: s.url }, { maxBytes: 1000 }), { code: 'TOO_LARGE' })
+  })
+
+  it('limits the decoded body, not the gzip-encoded Content-Length: a full hash tile is 8 KiB however it is sent', async () => {
+    const tile = new Uint8Array(randomBytes(8192)) // hashes do not compress: gzip makes them longer
+    const bomb = new Uint8Array(64 * 1024) // zeros: a short gzip body that decodes past the limit
+    const s = await stubServer((req, res) => {
+      const body = gzipSync(req.url === '/tile/0/000' ? tile : bomb)
+      res.setHeader('content-encoding', 'gzip')
+      res.setHeader('content-length', String(body.length))
+      res.end(body)
+    })
+    servers.push(s)
+    assert.deepEqual(await fetchTile({ nodeUrl: s.url }, { level: 0, index: 0, width: 256 }), tile)
+    await assert.rejects(fetchTile({ nodeUrl: s.url }, { level: 0, index: 1, width: 256 }), { code: 'TOO_LARGE' })
   })
 
   it('fetches receipts, statements, proofs, keys and mirrored checkpoints from their paths', async () => {

@@ -3,8 +3,8 @@
  * a subprocess with `--once`. A healthy pair of honest registries exits 0 round after round; a forked
  * registry — two nodes started from copies of one data directory with the same keys, then given
  * different statements — exits 1 with the evidence, and the `--json` evidence re-verifies with core
- * alone: two notes signed by the origin's log key with one size and two roots, or a tree that a
- * consistency proof cannot extend.
+ * alone: two notes signed by the origin's log key with one size and two roots, or a consistency proof
+ * that reproduces the larger signed root but not the smaller one.
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -160,5 +160,8 @@ describe('scitt monitor against real nodes (a forked registry and an honest pair
       () => verifyConsistency(4, 5, older!.rootHash, newer!.rootHash, evidence.proof!.hashes.map(fromBase64)),
       (err: Error & { code?: string }) => err.code === 'BAD_PROOF',
     )
+    // The proof is the log's own: with the root of size 4 that the larger tree holds, it reproduces the larger signed root.
+    verifyConsistency(4, 5, fromBase64(evidence.proof!.root1), newer!.rootHash, evidence.proof!.hashes.map(fromBase64))
+    assert.notDeepEqual(fromBase64(evidence.proof!.root1), older!.rootHash)
   })
 })

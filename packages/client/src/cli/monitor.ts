@@ -31,6 +31,8 @@ function printEvidence (evidence: Evidence, json: boolean): void {
   if (evidence.proof !== undefined) {
     process.stdout.write(`consistency proof ${evidence.proof.size1} → ${evidence.proof.size2} (from the tiles of checkpoint 2):\n`)
     for (const h of evidence.proof.hashes) process.stdout.write(`${h}\n`)
+    process.stdout.write(`with the root of size ${evidence.proof.size1} that checkpoint 2's tree holds, ${evidence.proof.root1},\n` +
+      `the proof reproduces checkpoint 2's root; checkpoint 1's root is another.\n`)
   }
 }
 
@@ -52,8 +54,10 @@ export const monitor: Command = {
 Follows the log of each node (or, with --origin, that log as each node serves it: its own or a mirror),
 checks every checkpoint's signature (and witness quorum with --policy), and checks that every new
 checkpoint is consistent with the last verified one, across all nodes, with consistency proofs read
-from the tiles. On a split view (two roots for one size, or a tree that does not extend another) it
-prints the evidence, both signed checkpoints and the proof, and exits 1.
+from the tiles. On a split view (two roots for one size, or a consistency proof that reproduces the
+newer signed root but not the older one) it prints the evidence, both signed checkpoints and the proof,
+and exits 1. Tiles or a proof that do not reproduce a node's own signed root are that node's fault (or
+a proxy's in between), not the log's: BAD_PROOF naming the URL that served them.
 With --state, the last verified checkpoints persist across runs.
 
 options:
@@ -69,7 +73,8 @@ options:
   --json            one JSON object per event
 
 exit: 0 no split view (after --once, or on Ctrl-C); 1 split view, or with --once a checkpoint that
-fails its signature or quorum; 2 usage error, or with --once a node that could not be reached
+fails its signature or quorum, or a bad proof; 2 usage error, or with --once a node that could not be
+reached
 
 example:
   scitt monitor --node http://127.0.0.1:8080 --node http://127.0.0.1:8081 --policy federation.policy`,
@@ -130,7 +135,7 @@ example:
             if (isScittError(err) && ['BAD_SIGNATURE', 'POLICY', 'UNKNOWN_ORIGIN', 'BAD_PROOF', 'MALFORMED'].includes(err.code)) failed++
             else unreachable++
             const message = isScittError(err) ? `${err.code}: ${err.message}` : (err as Error).message
-            if (json) printJson({ event: 'error', source, error: message })
+            if (json) printJson({ event: 'error', source, ...(isScittError(err) ? { code: err.code } : {}), error: message })
             else info(`${source.nodeUrl}${source.prefix ?? ''}: ${message}`)
           }
         }
