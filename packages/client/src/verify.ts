@@ -9,12 +9,13 @@
  * - `receipt[i]`: the receipt's inclusion proof and signature, under a trusted node key (skipped when
  *   no trusted key has its kid); `receipts`: at least one receipt verified;
  * - `checkpoint[j]`: each given checkpoint is signed by a policy log and meets the witness quorum;
- * - `receipt[i].witnessed` (with a policy): the receipt's (tree size, root) is a cosigned checkpoint's,
- *   or is consistent with a larger cosigned checkpoint through a consistency proof;
+ * - `receipt[i].witnessed` (with a policy): the receipt's (tree size, root) is a cosigned checkpoint's
+ *   of the receipt's own log (origin = its iss), or is consistent with a larger one of that log through a
+ *   consistency proof;
  * - for a tlog-proof: `proof.checkpoint-signature`, `proof.witness-quorum`, `proof.inclusion`.
  */
 import {
-  ScittError, checkCosignedCheckpoint, decodeReceipt, decodeSign1, entryBytes, equalBytes, fromHex, getReceipts, isScittError, leafHash,
+  ScittError, checkCosignedCheckpoint, decodeReceipt, decodeSign1, entryBytes, equalBytes, formatKeyId, fromHex, getReceipts, isScittError, leafHash,
   noteVerifierFromVkey, parseCheckpoint, parseNote, parseProofFile, portableSignatures, toBase64, toHex, validateStatement,
   verifyConsistency, verifyProofFile, verifyReceipt, verifySign1,
   type CosignedCheckpoint, type CoseKey, type ErrorCode, type NoteVerifier, type Policy, type ProofFile, type Sign1,
@@ -195,29 +196,42 @@ export function checkCheckpoints (notes: readonly string[], policy: Policy, now?
   return { checks, cosigned }
 }
 
-/** The `receipt[i].witnessed` check: the receipt's tree head is covered by a cosigned checkpoint. */
+/**
+ * The `receipt[i].witnessed` check: the receipt's tree head is covered by a cosigned checkpoint of the
+ * receipt's own log. A receipt names its log by its CWT iss (the node's origin); only checkpoints with
+ * that origin count, and `cosigned` holds only checkpoints that `checkCosignedCheckpoint` accepted, so
+ * each carries a verified signature by a policy log key for its origin (C2SP tlog-policy: a log key's
+ * name is the log's origin). Then the tree head must be one of them (same size and root), or consistent
+ * with a larger one by a consistency proof (RFC 9162 §2.1.4.2). Checkpoints of other logs are ignored,
+ * whatever their size and root: another log's tree, even an identical one, witnesses nothing about this
+ * log's.
+ */
 export async function checkWitnessed (
   name: string, receipt: VerifiedReceipt, cosigned: readonly CosignedCheckpoint[], consistencyProof?: ConsistencyProofSource,
 ): Promise<Check> {
-  const { treeSize, rootHash } = receipt
-  const exact = cosigned.find((c) => c.checkpoint.size === treeSize && equalBytes(c.checkpoint.rootHash, rootHash))
+  const { treeSize, rootHash, iss: origin } = receipt
+  const own = cosigned.filter((c) => c.checkpoint.origin === origin)
+  const bound = (c: CosignedCheckpoint): Record<string, unknown> => ({
+    origin, logKey: c.verified.filter((s) => s.name === origin).map((s) => `${s.name}+${formatKeyId(s.keyId)}`).join(', '), witnesses: c.witnesses,
+  })
+  const exact = own.find((c) => c.checkpoint.size === treeSize && equalBytes(c.checkpoint.rootHash, rootHash))
   if (exact !== undefined) {
-    return { name, status: 'ok', reason: `tree head of size ${treeSize} is ${exact.checkpoint.origin}'s cosigned checkpoint`, details: { origin: exact.checkpoint.origin, witnesses: exact.witnesses } }
+    return { name, status: 'ok', reason: `tree head of size ${treeSize} is ${origin}'s cosigned checkpoint`, details: bound(exact) }
   }
-  const same = cosigned.find((c) => c.checkpoint.size === treeSize)
+  const same = own.find((c) => c.checkpoint.size === treeSize)
   if (same !== undefined) {
-    return { name, status: 'failed', code: 'INCONSISTENT', reason: `the cosigned checkpoint of ${same.checkpoint.origin} at size ${treeSize} has a different root than the receipt` }
+    return { name, status: 'failed', code: 'INCONSISTENT', reason: `the cosigned checkpoint of ${origin} at size ${treeSize} has a different root than the receipt` }
   }
-  const larger = cosigned.filter((c) => c.checkpoint.size > treeSize).sort((a, b) => a.checkpoint.size - b.checkpoint.size)
+  const larger = own.filter((c) => c.checkpoint.size > treeSize).sort((a, b) => a.checkpoint.size - b.checkpoint.size)
   if (larger.length > 0 && consistencyProof !== undefined) {
     let last: unknown
     for (const c of larger) {
       try {
-        const proof = await consistencyProof({ origin: c.checkpoint.origin, size1: treeSize, size2: c.checkpoint.size })
+        const proof = await consistencyProof({ origin, size1: treeSize, size2: c.checkpoint.size })
         verifyConsistency(treeSize, c.checkpoint.size, rootHash, c.checkpoint.rootHash, proof)
         return {
-          name, status: 'ok', reason: `tree head of size ${treeSize} is consistent with ${c.checkpoint.origin}'s cosigned checkpoint of size ${c.checkpoint.size}`,
-          details: { origin: c.checkpoint.origin, size: c.checkpoint.size, witnesses: c.witnesses },
+          name, status: 'ok', reason: `tree head of size ${treeSize} is consistent with ${origin}'s cosigned checkpoint of size ${c.checkpoint.size}`,
+          details: { ...bound(c), size: c.checkpoint.size },
         }
       } catch (err) {
         last = err
@@ -225,10 +239,12 @@ export async function checkWitnessed (
     }
     return failed(name, last)
   }
-  const sizes = cosigned.map((c) => c.checkpoint.size)
+  const sizes = own.map((c) => c.checkpoint.size)
+  const others = [...new Set(cosigned.map((c) => c.checkpoint.origin).filter((o) => o !== origin))]
   return {
     name, status: 'failed', code: 'POLICY',
-    reason: `no checkpoint cosigned per the policy at tree size ${treeSize}${sizes.length === 0 ? '' : ` (have sizes ${sizes.join(', ')})`}; ` +
+    reason: `no checkpoint of ${origin} cosigned per the policy at tree size ${treeSize}${sizes.length === 0 ? '' : ` (have sizes ${sizes.join(', ')})`}` +
+      `${others.length === 0 ? '' : `; checkpoints of other logs (${others.join(', ')}) do not count`}; ` +
       'pass the log\'s checkpoint (--checkpoint) or proof file (--proof) at that size, or --node URL to prove consistency with a later one',
   }
 }

@@ -187,6 +187,45 @@ describe('offline verification', () => {
     assert.equal(check(forked, 'receipt[0].witnessed').code, 'BAD_PROOF')
   })
 
+  it('binds a receipt only to cosigned checkpoints of its own log (origin and log key), not to another log\'s with the same tree', async () => {
+    // Log Y holds the same entries as log1, so its tree of every size has log1's root; the policy trusts both.
+    const other = new TestLog('example.com/log2')
+    for (const entry of log.entries) other.append(entry)
+    assert.deepEqual(other.root(), log.root())
+    const both = parsePolicy(policyText([log, other], [w1!, w2!, w3!], 2))
+    const asked: string[] = []
+    const viaOther = await verifyTransparentStatement(transparent, {
+      ...options,
+      policy: both,
+      checkpoints: [other.checkpoint(log.size, [w1!, w2!]), other.checkpoint(log.size - 1, [w1!, w2!])],
+      consistencyProof: async ({ origin, size1, size2 }) => {
+        asked.push(origin)
+        return consistencyProof(size1, size2, other.reader)
+      },
+    })
+    assert.deepEqual(viaOther.checks.filter((c) => /^checkpoint/.test(c.name)).map((c) => c.status), ['ok', 'ok'], 'both checkpoints are valid for log2')
+    const witnessed = check(viaOther, 'receipt[0].witnessed')
+    assert.equal(witnessed.status, 'failed', JSON.stringify(witnessed))
+    assert.equal(witnessed.code, 'POLICY')
+    assert.match(witnessed.reason, /example\.com\/log1/)
+    assert.equal(viaOther.ok, false)
+    assert.deepEqual(asked, [], 'no consistency proof is asked of another log')
+
+    // log2's checkpoint at the receipt's size with another root says nothing about log1: not INCONSISTENT.
+    const diverged = other.fork(3)
+    for (let i = 3; i < log.size; i++) diverged.append(utf8(`log2 only ${i}`))
+    const unrelated = await verifyTransparentStatement(transparent, { ...options, policy: both, checkpoints: [diverged.checkpoint(log.size, [w1!, w2!])] })
+    assert.equal(check(unrelated, 'receipt[0].witnessed').code, 'POLICY')
+
+    // With log1's own checkpoint beside log2's, the receipt is witnessed through log1's, named with its log key.
+    const own = await verifyTransparentStatement(transparent, { ...options, policy: both, checkpoints: [other.checkpoint(log.size, [w1!, w2!]), cosigned] })
+    const ok = check(own, 'receipt[0].witnessed')
+    assert.equal(ok.status, 'ok', JSON.stringify(ok))
+    assert.equal(ok.details?.origin, log.origin)
+    assert.equal(ok.details?.logKey, log.vkey.split('+').slice(0, 2).join('+'))
+    assert.equal(own.ok, true)
+  })
+
   describe('tlog-proof files', () => {
     let proof: string
 

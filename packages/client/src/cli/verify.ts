@@ -80,8 +80,9 @@ Checks: statement, issuer-signature (needs --issuer-key or --allow-did-key, else
 receipt[i] (inclusion proof and signature under a --node-keys key; receipts by unknown keys are
 skipped, at least one must verify), and with --policy: checkpoint[j] (each --checkpoint / --proof
 checkpoint is signed by a policy log and meets the witness quorum) and receipt[i].witnessed (the
-receipt's tree head is one of those cosigned checkpoints; with --node, or consistent with a larger one
-through a consistency proof read from the node's tiles). For a proof: proof.checkpoint-signature,
+receipt's tree head is one of those cosigned checkpoints of the receipt's own log, the origin its iss
+names; with --node, or consistent with a larger one through a consistency proof read from the node's
+tiles; checkpoints of other logs never count). For a proof: proof.checkpoint-signature,
 proof.witness-quorum, proof.inclusion.
 
 options:
