@@ -315,7 +315,8 @@ const PROOF_CHECK: Partial<Record<ErrorCode, string>> = { POLICY: 'proof.witness
 
 /**
  * Verifies a C2SP tlog-proof file with `verifyProofFile`: the checkpoint's log signature (a policy log
- * for its origin, or one of `logKeys`), the witness quorum with a policy, and the inclusion proof.
+ * for its origin, or one of `logKeys`), the witness quorum with a policy (cosignatures timestamped after
+ * `now` do not count), and the inclusion proof.
  */
 export async function verifyProof (proofText: Uint8Array | string, subject: ProofSubject, options: VerifyOptions = {}): Promise<VerificationReport> {
   const checks: Check[] = []
@@ -351,7 +352,7 @@ export async function verifyProof (proofText: Uint8Array | string, subject: Proo
   let last: unknown
   for (const verifier of verifiers) {
     try {
-      const cp = verifyProofFile(file, leaf, verifier, options.policy)
+      const cp = verifyProofFile(file, leaf, verifier, options.policy, options.now)
       checks.push({ name: 'proof.checkpoint-signature', status: 'ok', reason: `checkpoint of ${cp.origin} at size ${cp.size} signed by its log key` })
       if (options.policy !== undefined) checks.push({ name: 'proof.witness-quorum', status: 'ok', reason: `cosignatures meet quorum ${options.policy.quorum ?? 'none'}` })
       checks.push({ name: 'proof.inclusion', status: 'ok', reason: `included at index ${file.index} of ${cp.size}`, details: { origin: cp.origin, size: cp.size, index: file.index } })

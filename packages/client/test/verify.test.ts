@@ -273,6 +273,15 @@ describe('offline verification', () => {
       assert.equal(check(report, 'proof.checkpoint-signature').code, 'BAD_SIGNATURE')
     })
 
+    it('with now, cosignatures timestamped later do not meet the quorum', async () => {
+      const cosignedAt = 1_700_000_000 // the test witnesses' timestamp
+      const before = await verifyProof(proof, { statement }, { ...options, now: cosignedAt - 1 })
+      assert.equal(before.ok, false)
+      assert.equal(check(before, 'proof.witness-quorum').code, 'POLICY')
+      const after = await verifyProof(proof, { statement }, { ...options, now: cosignedAt })
+      assert.equal(after.ok, true, JSON.stringify(after.checks))
+    })
+
     it('fails when the proof checkpoint misses the quorum', async () => {
       const report = await verifyProof(await log.proofFile(index, log.size, [w3!]), { statement }, options)
       assert.equal(report.ok, false)

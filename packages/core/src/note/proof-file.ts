@@ -76,13 +76,16 @@ export function parseProofFile (input: Uint8Array | string): ProofFile {
 /**
  * Verifies a proof file for an entry whose RFC 9162 leaf hash is `leafHash`: the checkpoint's origin and
  * log signature (`openCheckpoint`), the witness quorum when `policy` is given (POLICY), then the inclusion
- * proof (BAD_PROOF). Returns the checkpoint. Cosignature timestamps are not otherwise checked.
+ * proof (BAD_PROOF). Returns the checkpoint. With `now` (POSIX seconds, a non-negative safe integer), a
+ * cosignature timestamped after `now` does not count towards the quorum (C2SP tlog-cosignature: the
+ * timestamp is when the witness saw the checkpoint; one from the future is not evidence yet).
  */
-export function verifyProofFile (file: ProofFile, leafHash: Uint8Array, logVerifier: NoteVerifier, policy?: Policy): Checkpoint {
+export function verifyProofFile (file: ProofFile, leafHash: Uint8Array, logVerifier: NoteVerifier, policy?: Policy, now?: number): Checkpoint {
   assertBytes(leafHash, 'leafHash', HASH_SIZE)
+  if (now !== undefined) assertSafeSize(now, 'now')
   const { checkpoint, note } = openCheckpoint(file.checkpoint, logVerifier)
   if (policy !== undefined) {
-    const result = policySatisfied(policy, note)
+    const result = policySatisfied(policy, note, now)
     if (!result.ok) {
       throw new ScittError('POLICY', `checkpoint cosignatures do not meet quorum ${JSON.stringify(policy.quorum)} (valid: ${result.witnesses.join(', ') || 'none'})`, {
         details: { witnesses: result.witnesses, invalid: result.invalid },

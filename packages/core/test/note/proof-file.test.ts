@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
   MAX_PROOF_FILE_SIZE, PROOF_FILE_HEADER,
-  formatProofFile, fromHex, isScittError, noteVerifierFromVkey, parsePolicy, parseProofFile, sha256Digest, toBase64,
+  formatProofFile, fromHex, isScittError, noteVerifierFromVkey, parseCosignature, parseNote, parsePolicy, parseProofFile, sha256Digest, toBase64,
   utf8, verifyProofFile, type ProofFile,
 } from '@scitt/core'
 import { loadVector } from '../../../../test/fixtures.js'
@@ -47,6 +47,21 @@ describe('note/proof-file', () => {
     assert.throws(() => verifyProofFile({ ...file(2), checkpoint: v.checkpoint8.replace('\n8\n', '\n9\n') }, leafHashes[2]!, logVerifier), code('BAD_SIGNATURE'))
     assert.throws(() => verifyProofFile({ ...file(2), checkpoint: v.checkpoint8 }, leafHashes[2]!, logVerifier, quorumW1), code('POLICY'))
     assert.throws(() => verifyProofFile(file(2), new Uint8Array(31), logVerifier), RangeError)
+  })
+
+  it('with now, a cosignature timestamped later does not count towards the quorum (C2SP tlog-cosignature)', () => {
+    const sig = parseNote(v.cosigned_checkpoint8).signatures.find((s) => s.name === 'witness.example/w1')!
+    const { timestamp } = parseCosignature(sig)
+    const parsed = parseProofFile(formatProofFile(file(2)))
+    assert.equal(verifyProofFile(parsed, leafHashes[2]!, logVerifier, quorumW1, timestamp).size, 8, 'cosigned at now')
+    assert.equal(verifyProofFile(parsed, leafHashes[2]!, logVerifier, quorumW1, timestamp + 3600).size, 8, 'cosigned before now')
+    assert.throws(() => verifyProofFile(parsed, leafHashes[2]!, logVerifier, quorumW1, timestamp - 1), (err: unknown) => {
+      assert.ok(isScittError(err, 'POLICY'), String(err))
+      assert.deepEqual(err.details?.witnesses, [], 'the future cosignature is not counted')
+      return true
+    })
+    assert.throws(() => verifyProofFile(parsed, leafHashes[2]!, logVerifier, quorumW1, -1), RangeError)
+    assert.throws(() => verifyProofFile(parsed, leafHashes[2]!, logVerifier, quorumW1, 1.5), RangeError)
   })
 
   const good = formatProofFile(file(5, utf8('hello')))
