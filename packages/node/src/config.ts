@@ -43,11 +43,28 @@ export interface RegistrationConfig {
 }
 
 export interface RateLimitConfig {
-  /** Registrations per second per client address (token refill rate). */
+  /** Requests per second per client (token refill rate). */
   perSecond: number
   burst: number
-  /** Client addresses tracked at once; the stalest is forgotten beyond it. */
+  /** Clients tracked at once; the stalest is forgotten beyond it. */
   maxClients: number
+}
+
+/**
+ * Limits on the witness's `add-checkpoint` (C2SP tlog-witness), over HTTP per client address and over
+ * libp2p per peer id, each transport with its own counts. Checked before the body is read or parsed:
+ * over `maxInFlight` the answer is 503, over the client's rate or `maxInFlightPerClient` it is 429,
+ * both with Retry-After. A log asks a witness about once per checkpoint (at most one request in
+ * flight per witness, plus one retry after a 409), so the defaults leave room for many logs behind
+ * one address.
+ */
+export interface AddCheckpointLimitsConfig {
+  /** Token bucket per client; default 50/s, burst 100, 10 000 clients tracked; null disables it. */
+  rateLimit: RateLimitConfig | null
+  /** Requests being read or answered at once (default 16: with bodies of up to ~1 MiB, ~16 MiB). */
+  maxInFlight: number
+  /** Of those, at most this many from one client (default 4), so that one slow client cannot take every slot. */
+  maxInFlightPerClient: number
 }
 
 export interface LimitsConfig {
@@ -63,6 +80,8 @@ export interface LimitsConfig {
   retryAfterSeconds: number
   /** Per-client-address token bucket on POST /entries; null disables it. */
   rateLimit: RateLimitConfig | null
+  /** The witness's add-checkpoint, over HTTP and libp2p. */
+  addCheckpoint: AddCheckpointLimitsConfig
 }
 
 /** What a node does for the federation (announced in its descriptor). */
@@ -105,7 +124,8 @@ export interface NodeConfig {
   sector: string | undefined
   dataDir: string
   /** `witness` and `peer` default to witness.key and peer.key when the federation needs them. */
-  keys: { log: string, receipt: string, witness: string | undefined, peer: string | undefined }
+  /** Key files; `logHead`: the latest size and root the log key signed (history-guard.ts; default log-head.json beside the config). */
+  keys: { log: string, receipt: string, witness: string | undefined, peer: string | undefined, logHead: string }
   http: { host: string, port: number, publicUrl: string | undefined }
   log: { batchSize: number, batchAgeMs: number, maxPending: number, sync: boolean }
   limits: LimitsConfig
@@ -250,20 +270,32 @@ function registration (f: Fields): RegistrationConfig {
   return config
 }
 
-function limits (f: Fields): LimitsConfig {
+/** A `rateLimit` field: null disables it, a missing field or missing members take the defaults. */
+function rateLimitAt (f: Fields): RateLimitConfig | null {
   const rl = f.get('rateLimit')
-  let rateLimit: RateLimitConfig | null = { perSecond: 50, burst: 100, maxClients: 10_000 }
-  if (rl === null) {
-    rateLimit = null
-  } else if (rl !== undefined) {
-    const r = Fields.of(f.at('rateLimit'), rl)
-    rateLimit = {
-      perSecond: r.integer('perSecond', 1, 1_000_000_000, 50),
-      burst: r.integer('burst', 1, 1_000_000_000, 100),
-      maxClients: r.integer('maxClients', 1, 10_000_000, 10_000),
-    }
-    r.done()
+  if (rl === null) return null
+  const r = Fields.of(f.at('rateLimit'), rl === undefined ? {} : rl)
+  const rateLimit = {
+    perSecond: r.integer('perSecond', 1, 1_000_000_000, 50),
+    burst: r.integer('burst', 1, 1_000_000_000, 100),
+    maxClients: r.integer('maxClients', 1, 10_000_000, 10_000),
   }
+  r.done()
+  return rateLimit
+}
+
+function addCheckpointLimits (f: Fields): AddCheckpointLimitsConfig {
+  const config: AddCheckpointLimitsConfig = {
+    rateLimit: rateLimitAt(f),
+    maxInFlight: f.integer('maxInFlight', 1, 100_000, 16),
+    maxInFlightPerClient: f.integer('maxInFlightPerClient', 1, 100_000, 4),
+  }
+  f.done()
+  return config
+}
+
+function limits (f: Fields): LimitsConfig {
+  const rateLimit = rateLimitAt(f)
   const config: LimitsConfig = {
     maxBodyBytes: f.integer('maxBodyBytes', 1, 16 * 1024 * 1024, 256 * 1024),
     registrationWaitMs: f.integer('registrationWaitMs', 0, 60_000, 500),
@@ -271,6 +303,7 @@ function limits (f: Fields): LimitsConfig {
     verifyQueue: f.integer('verifyQueue', 1, 1_000_000, 8192),
     retryAfterSeconds: f.integer('retryAfterSeconds', 1, 3600, 1),
     rateLimit,
+    addCheckpoint: addCheckpointLimits(f.object('addCheckpoint')),
   }
   f.done()
   return config
@@ -365,6 +398,7 @@ export function parseConfig (value: Json, baseDir: string): NodeConfig {
       receipt: path(keys, 'receipt', 'receipt.key'),
       witness: keys.get('witness') === undefined && !witnessRole ? undefined : path(keys, 'witness', 'witness.key'),
       peer: keys.get('peer') === undefined && fed === undefined ? undefined : path(keys, 'peer', 'peer.key'),
+      logHead: path(keys, 'logHead', 'log-head.json'),
     },
     http: {
       host: http.string('host', '127.0.0.1'),

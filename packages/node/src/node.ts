@@ -36,6 +36,7 @@ import { mirrorDatabase } from './mirror/database.js'
 import { FederationMetrics } from './federation/metrics.js'
 import { createHttpServer, type HttpServer } from './http/server.js'
 import { HeldLogs } from './held-logs.js'
+import { HistoryGuard, type Halt } from './history-guard.js'
 import { loadPeerSeed, loadReceiptKey, loadSkey, witnessKeyName, witnessVkeyFromSkey, type ReceiptKey } from './keys.js'
 import { silentLogger, type Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
@@ -91,12 +92,13 @@ export class ScittNode {
   readonly #logger: Logger
   readonly #stopTimeoutMs: number
   readonly #held: HeldLogs
+  readonly #guard: HistoryGuard
   #ready = false
   #stopping: Promise<void> | undefined
 
   private constructor (parts: {
     config: NodeConfig, log: Log, db: Level<Uint8Array, Uint8Array>, pool: VerifyPool, receiptKey: ReceiptKey,
-    metrics: NodeMetrics, logger: Logger, stopTimeoutMs: number
+    metrics: NodeMetrics, logger: Logger, stopTimeoutMs: number, guard: HistoryGuard
   }) {
     this.config = parts.config
     this.log = parts.log
@@ -108,7 +110,8 @@ export class ScittNode {
     this.#stopTimeoutMs = parts.stopTimeoutMs
     this.#held = new HeldLogs([parts.config.origin, ...(parts.config.federation?.mirror ?? [])])
     this.#held.add({ origin: parts.config.origin, log: parts.log, checkpointNote: () => parts.log.latestCheckpoint()?.note, descriptor: () => undefined })
-    this.#registrar = new Registrar(parts.log, parts.metrics, parts.logger, parts.config.limits.registrationWaitMs)
+    this.#guard = parts.guard
+    this.#registrar = new Registrar(parts.log, parts.metrics, parts.logger, parts.config.limits.registrationWaitMs, () => this.#guard.halted)
     const { rateLimit } = parts.config.limits
     this.#http = createHttpServer({
       config: parts.config,
@@ -119,7 +122,8 @@ export class ScittNode {
       receiptKey: parts.receiptKey,
       metrics: parts.metrics,
       logger: parts.logger,
-      isReady: () => this.#ready && this.#stopping === undefined,
+      isReady: () => this.#ready && this.#stopping === undefined && this.#guard.halted === undefined,
+      halted: () => this.#guard.halted,
       isStopping: () => this.#stopping !== undefined,
       federation: () => this.#federation,
       held: this.#held,
@@ -158,13 +162,17 @@ export class ScittNode {
       })
       pool = new VerifyPool({ registration: config.registration, threads: config.limits.verifyWorkers, maxQueue: config.limits.verifyQueue })
       await pool.ready()
+      const guard = new HistoryGuard(config.keys.logHead, config.origin, logger)
+      await guard.check(log)
+      log.onCheckpoint((cp) => { guard.record(cp) })
       const metrics = new NodeMetrics({ defaultMetrics: options.defaultMetrics ?? false })
-      const node = new ScittNode({ config, log, db, pool, receiptKey, metrics, logger, stopTimeoutMs: options.stopTimeoutMs ?? 10_000 })
+      const node = new ScittNode({ config, log, db, pool, receiptKey, metrics, logger, stopTimeoutMs: options.stopTimeoutMs ?? 10_000, guard })
       await node.#listen()
       try {
         if (federationKeys !== undefined) {
           const logPublicKey = nodeSignatures.signer('Ed25519', parseSkey(logSkey, nodeSignatures).seed).publicKey
           node.#federation = await node.#startFederation(federationKeys, logSigner, ed25519NoteVerifier(config.origin, logPublicKey, nodeSignatures))
+          node.#federation.on((event) => { if (event.type === 'larger-history') guard.halt(event.reason) })
           node.#mirrors = await node.#startMirrors(node.#federation, federationKeys.config)
         }
       } catch (err) {
@@ -285,6 +293,7 @@ export class ScittNode {
     await Promise.all(this.#crossRegistrations.map(async (c) => c.stop()))
     await this.#mirrors?.stop()
     await this.log.close() // integrates anything queued and publishes its checkpoint...
+    await this.#guard.flush()
     await this.#registrar.drain()
     await this.#federation?.stop() // ...which the federation gossips (and has cosigned) before it leaves
     await this.#pool.close()

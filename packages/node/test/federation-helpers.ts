@@ -99,7 +99,10 @@ export async function startFederated (keys: NodeKeys, o: StartFederatedOptions):
   const raw = JSON.parse(readFileSync(join(keys.dir, CONFIG_FILE), 'utf8'))
   const suffix = o.dataDir === undefined ? '' : `-${basename(o.dataDir)}`
   writeFileSync(join(keys.dir, `policy${suffix}.txt`), o.policy)
-  if (o.dataDir !== undefined) raw.dataDir = o.dataDir
+  if (o.dataDir !== undefined) {
+    raw.dataDir = o.dataDir
+    raw.keys.logHead = `log-head${suffix}.json` // another data dir: another record of what it signed (a fork's operator)
+  }
   if (o.peerSeed !== undefined) {
     const peerFile = join(keys.dir, `peer${suffix}.key`)
     rmSync(peerFile, { force: true })

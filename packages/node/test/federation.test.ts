@@ -14,6 +14,7 @@ import {
   checkCosignedCheckpoint, ed25519NoteSigner, formatAddCheckpointRequest, formatNote, parseNote, parsePolicy, sha256Digest, signCheckpoint, utf8,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createNetwork, type Network } from '../src/p2p/network.js'
 import { encodeCheckpointMessage } from '../src/federation/wire.js'
 import { encodeEvidence, openEvidence } from '../src/federation/equivocation.js'
@@ -190,15 +191,18 @@ describe('federation over libp2p (3 sector nodes + 1 witness, loopback)', functi
     copyData(dataDir, `${dataDir}-a`)
     copyData(dataDir, `${dataDir}-b`)
     const boot = byOrigin(keys.witness).federation.multiaddrs
-    const a = await startFederated(keys.iot, { name: NAME, policy, bootstrap: boot, dataDir: `${dataDir}-a` })
+    // Half b signs its entry alone (no peers yet): once a's checkpoint of that size reached it, b would
+    // see its own log signed beyond what it holds and halt (history-guard.ts), as an honest node must.
     // Same log keys; a fresh peer key so that both halves of the fork can be on the network at once.
-    const b = await startFederated(keys.iot, { name: NAME, policy, bootstrap: boot, dataDir: `${dataDir}-b`, peerSeed: sha256Digest(utf8('fork b')) })
-    const honest = [...nodes]
-    nodes.push(a, b)
-    await until(() => [a, b].every((n) => n.federation.network.services.pubsub.getSubscribers(n.federation.topics.checkpoints).length >= 1), 10_000, 'forks join')
-    await new Promise((resolve) => setTimeout(resolve, 600))
-    assert.equal((await post(a.node.url, statement(issuer))).status, 201)
+    const b = await startFederated(keys.iot, { name: NAME, policy, bootstrap: [], dataDir: `${dataDir}-b`, peerSeed: sha256Digest(utf8('fork b')) })
+    nodes.push(b)
     assert.equal((await post(b.node.url, statement(issuer))).status, 201)
+    const a = await startFederated(keys.iot, { name: NAME, policy, bootstrap: boot, dataDir: `${dataDir}-a` })
+    nodes.push(a)
+    const honest = nodes.filter((n) => n !== a && n !== b)
+    assert.equal((await post(a.node.url, statement(issuer))).status, 201)
+    await b.federation.network.dial(multiaddr(boot[0]!))
+    await until(() => [a, b].every((n) => n.federation.network.services.pubsub.getSubscribers(n.federation.topics.checkpoints).length >= 1), 10_000, 'forks join')
     assert.equal(a.node.log.latestCheckpoint()!.size, b.node.log.latestCheckpoint()!.size)
     await until(() => honest.every((n) => n.federation.evidence.against(keys.iot.origin) !== undefined), 8000, 'every honest node records evidence')
     const ids = honest.map((n) => n.federation.evidence.against(keys.iot.origin))

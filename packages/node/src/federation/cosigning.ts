@@ -22,6 +22,8 @@ export interface CosigningOptions {
   peerTransport: (w: PolicyWitness) => WitnessTransport | undefined
   /** Called with the cosigned note of `cp` when it is worth spreading (see the module comment). */
   onCosigned: (note: string, cp: PublishedCheckpoint) => void
+  /** Called when a witness has cosigned a larger size of this log than it holds: the node lost data (history-guard.ts). */
+  onLargerHistory: (reason: string) => void
   /** Called once per checkpoint when its cosignatures first meet the quorum. */
   onQuorum: (note: string, size: number) => void
   /** Least time between two re-asks of the latest checkpoint when witnesses announce themselves (ms). */
@@ -135,6 +137,8 @@ export class Cosigning {
         this.#o.metrics?.cosignatures.inc({ witness: w.name, outcome: 'ok' })
       } catch (err) {
         this.#o.metrics?.cosignatures.inc({ witness: w.name, outcome: isScittError(err) ? err.code : 'error' })
+        const known = isScittError(err, 'CONFLICT') ? err.details?.knownSize : undefined
+        if (typeof known === 'number' && known > cp.size) this.#o.onLargerHistory(`witness ${w.name} has cosigned size ${known} of this log, which holds ${cp.size}: the data dir lost or rolled back entries`)
         this.#o.logger.warn({ witness: w.name, size: cp.size, err: (err as Error).message }, 'witness did not cosign')
       }
     }

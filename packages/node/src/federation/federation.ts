@@ -82,6 +82,8 @@ export type FederationEvent =
   | { type: 'quorum', size: number, note: string }
   | { type: 'evidence', id: string, evidence: Evidence }
   | { type: 'descriptor', descriptor: Descriptor, signed: Uint8Array }
+  /** Signed evidence that this node's log once held more than it holds now (history-guard.ts). */
+  | { type: 'larger-history', reason: string }
 
 export class Federation {
   readonly name: string
@@ -139,6 +141,7 @@ export class Federation {
       peerTransport: (w) => this.#witnessTransport(w),
       onCosigned: (note, cp) => { this.#spread(note, cp) },
       onQuorum: (note, size) => { this.#emit({ type: 'quorum', size, note }) },
+      onLargerHistory: (reason) => { this.#emit({ type: 'larger-history', reason }) },
       rewitnessMs: o.announceMs / 2,
       timeoutMs: o.timeoutMs,
       logger: o.logger,
@@ -327,6 +330,9 @@ export class Federation {
         this.#emit({ type: 'head', origin: checkpoint.origin, size: checkpoint.size })
         return TopicValidatorResult.Accept
       case 'new':
+        if (checkpoint.origin === this.origin && checkpoint.size > (this.#o.log.latestCheckpoint()?.size ?? 0)) {
+          this.#emit({ type: 'larger-history', reason: `a peer relayed a checkpoint of this log at size ${checkpoint.size}, signed by its key, beyond the ${this.#o.log.latestCheckpoint()?.size ?? 0} it holds: the data dir lost or rolled back entries` })
+        }
         this.#emit({ type: 'head', origin: checkpoint.origin, size: checkpoint.size })
         if (update.previous !== undefined) void this.#auditor.checkConsistency(update.previous.note, update.head.note, from)
         return TopicValidatorResult.Accept

@@ -1,5 +1,5 @@
 /**
- * Operations endpoints: GET /healthz (liveness), GET /readyz (503 while starting or stopping),
+ * Operations endpoints: GET /healthz (liveness), GET /readyz (503 while starting, stopping or halted),
  * GET /metrics (Prometheus text via prom-client). Status bodies are JSON.
  */
 import { send } from './respond.js'
@@ -17,7 +17,9 @@ export function opsRoutes (router: Router, services: HttpServices): void {
 
   router.add('GET', 'readyz', /^\/readyz$/, (ctx) => {
     const ready = services.isReady()
-    const body = { status: ready ? 'ready' : services.isStopping() ? 'stopping' : 'starting', treeSize: log.latestCheckpoint()?.size ?? 0, pending: log.pending }
+    const halt = services.halted()
+    const status = ready ? 'ready' : services.isStopping() ? 'stopping' : halt !== undefined ? 'halted' : 'starting'
+    const body = { status, treeSize: log.latestCheckpoint()?.size ?? 0, pending: log.pending, ...(halt === undefined ? {} : { reason: halt.reason }) }
     send(ctx.res, ready ? 200 : 503, JSON.stringify(body), { 'content-type': JSON_TYPE, 'cache-control': 'no-store' })
   })
 
@@ -25,6 +27,7 @@ export function opsRoutes (router: Router, services: HttpServices): void {
     metrics.treeSize.set(log.latestCheckpoint()?.size ?? 0)
     metrics.pending.set(Math.max(log.pending, registrar.pending))
     metrics.verifyQueue.set(pool.inFlight)
+    metrics.halted.set(services.halted() === undefined ? 0 : 1)
     send(ctx.res, 200, await metrics.registry.metrics(), { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' })
   })
 }

@@ -3,6 +3,7 @@ import type { Log } from '@scitt/log'
 import type { NodeConfig } from '../config.js'
 import type { Federation } from '../federation/federation.js'
 import type { HeldLogs } from '../held-logs.js'
+import type { Halt } from '../history-guard.js'
 import type { ReceiptKey } from '../keys.js'
 import type { Logger } from '../logger.js'
 import type { Mirrors } from '../mirror/mirrors.js'
@@ -23,6 +24,8 @@ export interface HttpServices {
   /** False until start-up completes and again once stopping begins. */
   isReady: () => boolean
   isStopping: () => boolean
+  /** Why the node refuses to sign (history-guard.ts), or undefined. */
+  halted: () => Halt | undefined
   /** The federation service, once started (undefined without one). */
   federation: () => Federation | undefined
   /** The logs the node holds, its own first. */

@@ -5,7 +5,9 @@
  * a POST: every wait has the same length, so the waits expire in the order they began and one timer
  * serves them all (no timer per request).
  */
+import { ScittError } from '@scitt/core'
 import type { Appended, Log } from '@scitt/log'
+import type { Halt } from '../history-guard.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
 
@@ -23,7 +25,8 @@ export class Registrar {
   #head = 0
   #timer: ReturnType<typeof setTimeout> | undefined
 
-  constructor (readonly log: Log, readonly metrics: NodeMetrics, readonly logger: Logger, waitMs: number) {
+  /** `halted`: why the node must not sign (history-guard.ts); every submission is refused meanwhile. */
+  constructor (readonly log: Log, readonly metrics: NodeMetrics, readonly logger: Logger, waitMs: number, readonly halted: () => Halt | undefined = () => undefined) {
     this.#waitMs = waitMs
   }
 
@@ -35,8 +38,10 @@ export class Registrar {
     return this.#pending.has(entryId)
   }
 
-  /** Appends an entry (PUSHBACK from the log when it is overloaded); resolves once it is durable. */
+  /** Appends an entry (PUSHBACK from the log when it is overloaded, or while halted); resolves once it is durable. */
   submit (entry: Uint8Array, entryId: string): Promise<Appended> {
+    const halt = this.halted()
+    if (halt !== undefined) return Promise.reject(new ScittError('PUSHBACK', `registrations are halted: ${halt.reason}`, { details: { title: 'Registrations halted' } }))
     const known = this.#pending.get(entryId)
     if (known !== undefined) return known
     const started = performance.now()

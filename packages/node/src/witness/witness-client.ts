@@ -50,7 +50,7 @@ export class WitnessClient {
       const answer = await transport(formatAddCheckpointRequest({ oldSize, proof, checkpoint: target.note }))
       if (answer.status === 409) {
         const size = parseTreeSizeBody(answer.body)
-        if (size > target.size) throw new ScittError('CONFLICT', `witness ${witness.name} has cosigned size ${size}, beyond ${target.size}`)
+        if (size > target.size) throw new ScittError('CONFLICT', `witness ${witness.name} has cosigned size ${size} of this log, beyond its ${target.size}`, { details: { knownSize: size } })
         this.#known.set(witness.name, size)
         oldSize = size
         continue
