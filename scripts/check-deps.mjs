@@ -18,7 +18,7 @@ const RULES = {
 // (rank 0: the shared pieces; then federation, mirror, http; the composing files rank highest). A file
 // at the top of src/ is ranked by its name.
 const NODE_RANKS = {
-  'p2p': 0, 'witness': 0, 'registration': 0, 'keys': 0, 'logger': 0, 'metrics': 0, 'rate-limit': 0, 'read-limited': 0, 'held-logs': 0, 'history-guard': 0, 'config': 0,
+  'p2p': 0, 'witness': 0, 'registration': 0, 'keys': 0, 'logger': 0, 'metrics': 0, 'rate-limit': 0, 'read-limited': 0, 'held-logs': 0, 'history-guard': 0, 'store-layout': 0, 'config': 0,
   'federation': 1,
   'mirror': 2,
   'http': 3,

@@ -11,7 +11,7 @@ import { LEVELDB_OPTIONS, fsck, type FsckReport, type LogDatabase } from '@scitt
 import type { NodeConfig } from './config.js'
 import { openDescriptor } from './federation/descriptor.js'
 import { loadReceiptKey, loadSkey } from './keys.js'
-import { DESCRIPTOR_KEY } from './mirror/mirrors.js'
+import { LEGACY_KEYS, STORE_KEYS } from './store-layout.js'
 
 export interface NodeFsckReport extends FsckReport {
   /** One report per mirrored log (`ok` above is false when any of them is not). */
@@ -35,7 +35,9 @@ export async function fsckNode (config: NodeConfig): Promise<NodeFsckReport> {
     const federation = db.sublevel<string, Uint8Array>('federation', { keyEncoding: 'utf8', valueEncoding: 'view' })
     for (const origin of config.federation?.mirror ?? []) {
       const noteVerifier = config.federation!.trust.logVerifiers(origin)[0]!
-      const receiptVerifier = await keptReceiptVerifier(await federation.get(DESCRIPTOR_KEY + origin), (o) => config.federation!.trust.logVerifiers(o))
+      // A data dir not yet opened by a node of the current layout keeps the descriptor under the earlier key.
+      const kept = await federation.get(STORE_KEYS.mirrorDescriptor(origin)) ?? await federation.get(LEGACY_KEYS.mirrorDescriptor(origin))
+      const receiptVerifier = await keptReceiptVerifier(kept, (o) => config.federation!.trust.logVerifiers(o))
       const report = await fsck(db.sublevel<Uint8Array, Uint8Array>(`m-${originHash(origin)}`, { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as LogDatabase, {
         origin,
         unique: false,

@@ -44,7 +44,13 @@ import { RateLimiter } from './rate-limit.js'
 import { RegistrationPolicy } from './registration/policy.js'
 import { Registrar } from './registration/registrar.js'
 import { VerifyPool } from './registration/verify-pool.js'
+import { migrateStoreLayout, type MigratableStore } from './store-layout.js'
 import type { FederationDb } from './witness/store.js'
+
+/** The node database's `federation` sublevel. */
+function federationStore (db: Level<Uint8Array, Uint8Array>): ReturnType<typeof db.sublevel<string, Uint8Array>> {
+  return db.sublevel<string, Uint8Array>('federation', { keyEncoding: 'utf8', valueEncoding: 'view' })
+}
 
 export interface StartOptions {
   config: NodeConfig
@@ -146,6 +152,8 @@ export class ScittNode {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
     const db = new Level<Uint8Array, Uint8Array>(config.dataDir, LEVELDB_OPTIONS)
     await db.open()
+    const moved = await migrateStoreLayout(federationStore(db) as unknown as MigratableStore)
+    if (moved > 0) logger.info({ keys: moved }, 'federation store: keys rewritten to the current layout')
     let log: Log | undefined
     let pool: VerifyPool | undefined
     try {
@@ -205,9 +213,13 @@ export class ScittNode {
     })
   }
 
+  /** The `federation` sublevel (its keys: store-layout.ts). */
+  #store (): FederationDb {
+    return federationStore(this.#db) as unknown as FederationDb
+  }
+
   async #startFederation (keys: FederationKeys, logSigner: NoteSigner, logVerifier: ReturnType<typeof ed25519NoteVerifier>): Promise<Federation> {
     const fed = keys.config
-    const db = this.#db.sublevel<string, Uint8Array>('federation', { keyEncoding: 'utf8', valueEncoding: 'view' })
     return await Federation.start({
       name: fed.name,
       log: this.log,
@@ -217,7 +229,7 @@ export class ScittNode {
       ...(keys.witnessVkey === undefined ? {} : { witnessVkey: keys.witnessVkey }),
       receiptKey: encodeCoseKey(this.receiptKey.coseKey),
       trust: fed.trust,
-      db: db as unknown as FederationDb,
+      db: this.#store(),
       peerSeed: keys.peerSeed,
       listen: fed.listen,
       bootstrap: fed.bootstrap,
@@ -236,7 +248,7 @@ export class ScittNode {
 
   async #startMirrors (federation: Federation, fed: FederationConfig): Promise<Mirrors> {
     const metrics = new MirrorMetrics(this.metrics.registry)
-    const store = this.#db.sublevel<string, Uint8Array>('federation', { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as FederationDb
+    const store = this.#store()
     const mirrors = await Mirrors.start({
       origins: fed.mirror,
       federation,

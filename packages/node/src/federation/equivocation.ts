@@ -18,6 +18,7 @@ import {
   ScittError, compareBytes, equalBytes, formatNote, malformed, parseCheckpoint, parseNote, verifyNote,
   MAX_NOTE_SIZE, type Checkpoint, type NoteVerifier,
 } from '@scitt/core'
+import { STORE_KEYS } from '../store-layout.js'
 import type { FederationDb } from '../witness/store.js'
 
 export type EvidenceKind = 'same-size' | 'no-consistency-proof'
@@ -124,7 +125,7 @@ export class EvidenceStore {
   }
 
   async load (): Promise<void> {
-    for await (const bytes of this.#db.values({ gte: 'evidence/', lt: 'evidence0' })) {
+    for await (const bytes of this.#db.values(STORE_KEYS.evidenceRange)) {
       const e = JSON.parse(new TextDecoder().decode(bytes)) as Evidence
       this.#byId.set(evidenceId(e), e)
     }
@@ -139,7 +140,7 @@ export class EvidenceStore {
     const id = evidenceId(e)
     if (this.#byId.has(id)) return false
     this.#byId.set(id, e)
-    await this.#db.put(`evidence/${id}`, encodeEvidence(e), { sync: true })
+    await this.#db.put(STORE_KEYS.evidence(id), encodeEvidence(e), { sync: true })
     return true
   }
 

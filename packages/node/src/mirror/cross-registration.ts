@@ -10,6 +10,7 @@ import { TILE_WIDTH, isScittError, parseEntryBundle, readU64be, u64be } from '@s
 import type { Logger } from '../logger.js'
 import type { Registrar } from '../registration/registrar.js'
 import type { VerifyPool } from '../registration/verify-pool.js'
+import { STORE_KEYS } from '../store-layout.js'
 import type { FederationDb } from '../witness/store.js'
 import type { MirrorMetrics } from './metrics.js'
 import type { Mirror } from './mirror.js'
@@ -25,7 +26,6 @@ export interface CrossRegistrationOptions {
   pushbackMs?: number
 }
 
-const CURSOR = 'cross-register-cursor!'
 
 export class CrossRegistration {
   readonly origin: string
@@ -43,7 +43,7 @@ export class CrossRegistration {
 
   static async start (o: CrossRegistrationOptions): Promise<CrossRegistration> {
     const c = new CrossRegistration(o)
-    const stored = await o.store.get(CURSOR + c.origin)
+    const stored = await o.store.get(STORE_KEYS.crossRegisterCursor(c.origin))
     c.#cursor = stored === undefined ? 0 : readU64be(stored)
     c.#unsubscribe = o.mirror.log.onCheckpoint(() => { c.#schedule() })
     c.#schedule()
@@ -92,7 +92,7 @@ export class CrossRegistration {
     }
     if (this.#stopped) return
     const next = index * TILE_WIDTH + width
-    await this.#o.store.put(CURSOR + this.origin, u64be(next), { sync: true })
+    await this.#o.store.put(STORE_KEYS.crossRegisterCursor(this.origin), u64be(next), { sync: true })
     this.#cursor = next
   }
 

@@ -18,6 +18,7 @@ import type { Head } from '../federation/heads.js'
 import type { TrustPolicy } from '../federation/trust.js'
 import { bestCheckpointNote, type HeldLogs } from '../held-logs.js'
 import type { Logger } from '../logger.js'
+import { STORE_KEYS } from '../store-layout.js'
 import type { FederationDb } from '../witness/store.js'
 import type { MirrorMetrics } from './metrics.js'
 import { Mirror, type MirrorSource } from './mirror.js'
@@ -50,9 +51,6 @@ export interface MirrorsOptions {
   retryMs?: number
 }
 
-/** Key prefix of the origins' signed descriptors in the federation store. */
-export const DESCRIPTOR_KEY = 'mirror-descriptor!'
-
 export class Mirrors {
   readonly #o: MirrorsOptions
   readonly #mirrors = new Map<string, Mirror>()
@@ -74,7 +72,7 @@ export class Mirrors {
     const mirrors = new Mirrors(o)
     mirrors.#unsubscribe = o.federation.on((event) => { mirrors.#onEvent(event) })
     for (const origin of o.origins) {
-      const signed = o.federation.directory.signedDescriptorOf(origin) ?? await o.store.get(DESCRIPTOR_KEY + origin)
+      const signed = o.federation.directory.signedDescriptorOf(origin) ?? await o.store.get(STORE_KEYS.mirrorDescriptor(origin))
       if (signed !== undefined) await mirrors.#adopt(origin, signed).catch((err: unknown) => { mirrors.#cannotOpen(origin, err) })
     }
     mirrors.#timer = setInterval(() => { mirrors.#retry() }, o.retryMs ?? 15_000)
@@ -154,8 +152,8 @@ export class Mirrors {
     const d = openDescriptor(signed, (o) => this.#o.trust.logVerifiers(o))
     if (d.origin !== origin) throw new TypeError(`a descriptor of ${d.origin} given for ${origin}`)
     if (d.receiptKey === undefined) throw new TypeError(`the descriptor of ${origin} has no receipt key`)
-    const stored = await this.#o.store.get(DESCRIPTOR_KEY + origin)
-    if (stored === undefined || !equalBytes(stored, signed)) await this.#o.store.put(DESCRIPTOR_KEY + origin, signed, { sync: true })
+    const stored = await this.#o.store.get(STORE_KEYS.mirrorDescriptor(origin))
+    if (stored === undefined || !equalBytes(stored, signed)) await this.#o.store.put(STORE_KEYS.mirrorDescriptor(origin), signed, { sync: true })
     this.#descriptors.set(origin, signed)
     await this.#open(origin, fromBase64Url(d.receiptKey))
   }
