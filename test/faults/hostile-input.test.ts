@@ -18,7 +18,7 @@ import {
   formatNote, formatProofFile, fromHex, getReceipts, noteVerifierFromVkey, openCheckpoint, openNote, parseCosignatureLines,
   parseNote, parsePolicy, parseProofFile, parseTreeSizeBody, receiptProtectedHeader, sealCheckpoint, sha256Digest, signCheckpoint,
   toBase64Url, utf8, formatVkey, NOTE_KEY_TYPE_COSIGNATURE_V1, validateStatement, verifyProofFile, verifyReceipt, verifySign1, cosignatureSigner, parseCheckpoint, isScittError,
-  encodeEntryBundle, encodeHashTile, parseEntryBundle, parseHashTile, type NoteVerifier,
+  encodeEntryBundle, encodeHashTile, parseEntryBundle, parseEntryBundles, parseHashTile, type NoteVerifier,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import {
@@ -28,7 +28,7 @@ import {
 } from '@scitt/node'
 import { loadVector } from '../fixtures.js'
 import { makeIssuer, statement } from '../../packages/node/test/helpers.js'
-import { decodeCheckpointList, decodeEntryBundles, decodeLogDataAnswer, decodeLogDataRequest, encodeCheckpointList, encodeLogDataRequest } from '../../packages/node/src/federation/log-data.js'
+import { decodeCheckpointList, decodeLogDataAnswer, decodeLogDataRequest, encodeCheckpointList, encodeLogDataRequest } from '../../packages/node/src/federation/log-data.js'
 import { attackDoor, emptyReport, summarize, type Door, type DoorReport } from './mutate.js'
 import { record } from './report.js'
 
@@ -422,7 +422,7 @@ describe('faults: hostile input at every door (mutated samples and generated inp
       const entries = [utf8('first entry'), new Uint8Array(0), new Uint8Array(300).fill(7)]
       await group.run({ name: 'entry bundle', format: 'text', samples: [encodeEntryBundle(entries)], decode: (b) => parseEntryBundle(b, 3) })
       const full = (tag: string): Uint8Array => encodeEntryBundle(Array.from({ length: 256 }, (_, i) => utf8(`${tag} ${i}`)))
-      await group.run({ name: 'run of full entry bundles', format: 'text', samples: [concatBytes(full('a'), full('b'))], decode: (b) => decodeEntryBundles(b, 2) })
+      await group.run({ name: 'run of full entry bundles', format: 'text', samples: [concatBytes(full('a'), full('b'))], decode: (b) => parseEntryBundles(b, 2) })
       const hashes = [sha256Digest(utf8('a')), sha256Digest(utf8('b')), sha256Digest(utf8('c'))]
       await group.run({ name: 'hash tile', format: 'text', samples: [encodeHashTile(hashes)], decode: (b) => parseHashTile(b, 3) })
     })

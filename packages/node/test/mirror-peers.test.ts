@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
 import {
-  ScittError, concatBytes, ed25519NoteSigner, encodeEntryBundle, ed25519NoteVerifier, equalBytes, receiptProtectedHeader, sha256Digest, utf8,
+  ScittError, concatBytes, ed25519NoteSigner, encodeEntryBundle, ed25519NoteVerifier, equalBytes, parseEntryBundles, receiptProtectedHeader, sha256Digest, utf8,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log, type LogDatabase } from '@scitt/log'
 import { silentLogger } from '../src/logger.js'
-import { decodeEntryBundles, decodeLogDataAnswer, encodeLogDataRequest, serveLogData } from '../src/federation/log-data.js'
+import { decodeLogDataAnswer, encodeLogDataRequest, serveLogData } from '../src/federation/log-data.js'
 import { Mirror, type MirrorSource } from '../src/mirror/mirror.js'
 
 const ORIGIN = 'origin.example/log'
@@ -99,7 +99,7 @@ describe('a mirror and the peers it fetches from', function () {
     'a run of full bundles without its last entry': (resource, body) => {
       if (!resource.startsWith('entry-bundles/')) return body
       // Each entry re-encoded alone is its length prefix and bytes: the run minus its last entry.
-      return concatBytes(...decodeEntryBundles(body, 64).flat().slice(0, -1).map((e) => encodeEntryBundle([e])))
+      return concatBytes(...parseEntryBundles(body, 64).flat().slice(0, -1).map((e) => encodeEntryBundle([e])))
     },
     'more full bundles than asked for': (resource, body) => (resource.startsWith('entry-bundles/') ? concatBytes(body, body) : body),
     'checkpoints in the wrong order': (resource, body) => {

@@ -164,3 +164,10 @@ export function entryBytes (statement: Sign1 | Uint8Array): Uint8Array {
 export function entryId (entry: Uint8Array): string {
   return toHex(leafHash(entry))
 }
+
+const ENTRY_ID = /^[0-9a-f]{64}$/
+
+/** True for the text form of an entry id: 64 lowercase hex digits. */
+export function isEntryId (id: unknown): id is string {
+  return typeof id === 'string' && ENTRY_ID.test(id)
+}

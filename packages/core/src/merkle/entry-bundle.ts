@@ -38,19 +38,39 @@ export function parseEntryBundle (bytes: Uint8Array, expectedCount?: number): Ui
   if (expectedCount !== undefined && (!Number.isInteger(expectedCount) || expectedCount < 1 || expectedCount > TILE_WIDTH)) {
     throw new RangeError('expectedCount must be 1..256')
   }
+  const entries = splitEntries(bytes, TILE_WIDTH, 'entry bundle holds more than 256 entries')
+  if (entries.length === 0) throw malformed('empty entry bundle')
+  if (expectedCount !== undefined && entries.length !== expectedCount) {
+    throw malformed(`entry bundle holds ${entries.length} entries, expected ${expectedCount}`)
+  }
+  return entries
+}
+
+/**
+ * Full bundles (256 entries each) concatenated, as their entries: 1..`count` bundles. MALFORMED for
+ * anything else (a partial bundle, more bundles than `count`, a truncated entry).
+ */
+export function parseEntryBundles (bytes: Uint8Array, count: number): Uint8Array[][] {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError('count must be a positive integer')
+  const entries = splitEntries(bytes, count * TILE_WIDTH, `entry bundles: more than the ${count} asked for`)
+  if (entries.length === 0) throw malformed('entry bundles: none')
+  if (entries.length % TILE_WIDTH !== 0) throw malformed('entry bundles: the last bundle is not full')
+  const bundles: Uint8Array[][] = []
+  for (let i = 0; i < entries.length; i += TILE_WIDTH) bundles.push(entries.slice(i, i + TILE_WIDTH))
+  return bundles
+}
+
+/** The length-prefixed entries of `bytes` (the walk of every bundle parser), at most `max` (MALFORMED with `tooMany` beyond). */
+function splitEntries (bytes: Uint8Array, max: number, tooMany: string): Uint8Array[] {
   const entries: Uint8Array[] = []
   let at = 0
   while (at < bytes.length) {
-    if (entries.length === TILE_WIDTH) throw malformed('entry bundle holds more than 256 entries')
+    if (entries.length === max) throw malformed(tooMany)
     if (at + 2 > bytes.length) throw malformed('entry bundle: truncated length prefix')
     const length = (bytes[at]! << 8) | bytes[at + 1]!
     if (at + 2 + length > bytes.length) throw malformed('entry bundle: truncated entry')
     entries.push(bytes.subarray(at + 2, at + 2 + length))
     at += 2 + length
-  }
-  if (entries.length === 0) throw malformed('empty entry bundle')
-  if (expectedCount !== undefined && entries.length !== expectedCount) {
-    throw malformed(`entry bundle holds ${entries.length} entries, expected ${expectedCount}`)
   }
   return entries
 }

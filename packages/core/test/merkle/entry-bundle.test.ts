@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
   CompactRange, MAX_ENTRY_SIZE, TILE_WIDTH, encodeEntryBundle, encodeHashTile, fromHex, isScittError, leafHash,
-  parseEntryBundle, toHex,
+  parseEntryBundle, parseEntryBundles, toHex,
 } from '@scitt/core'
 
 const malformed = (e: unknown): boolean => isScittError(e, 'MALFORMED')
@@ -68,5 +68,19 @@ describe('merkle: entry bundles (C2SP tlog-tiles)', () => {
     for (const e of entries) range.append(leafHash(e), (level, _index, hash) => { if (level === 0) leaves.push(hash) })
     const parsed = parseEntryBundle(encodeEntryBundle(entries), 100)
     assert.deepEqual(encodeHashTile(parsed.map(leafHash)), encodeHashTile(leaves))
+  })
+
+  it('splits full bundles concatenated, 1..count of them, and nothing else', () => {
+    const bundle = (tag: number): Uint8Array[] => Array.from({ length: 256 }, (_, i) => Uint8Array.of(tag, i))
+    const two = new Uint8Array([...encodeEntryBundle(bundle(1)), ...encodeEntryBundle(bundle(2))])
+    assert.deepEqual(parseEntryBundles(two, 2), [bundle(1), bundle(2)])
+    assert.deepEqual(parseEntryBundles(two, 3).length, 2, 'fewer than asked is fine')
+    const bad: Array<[Uint8Array, number, RegExp]> = [
+      [two, 1, /more than the 1 asked for/],
+      [two.subarray(0, two.length - 4), 2, /not full/],
+      [two.subarray(0, two.length - 1), 2, /truncated entry/],
+      [new Uint8Array(0), 1, /none/],
+    ]
+    for (const [bytes, count, message] of bad) assert.throws(() => parseEntryBundles(bytes, count), (err: unknown) => isScittError(err, 'MALFORMED') && message.test((err as Error).message))
   })
 })

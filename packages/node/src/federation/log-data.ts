@@ -14,7 +14,7 @@
  * The data is not trusted because of who sent it: the mirror recomputes every root (Log.appendVerified).
  */
 import {
-  ScittError, concatBytes, fromUtf8, isScittError, isValidKeyName, malformed, parseTilePath, utf8, MAX_ENTRY_SIZE, TILE_WIDTH,
+  ScittError, concatBytes, fromUtf8, isValidKeyName, malformed, parseEntryBundles, parseTilePath, utf8, MAX_ENTRY_SIZE, TILE_WIDTH,
   type ParsedTilePath,
 } from '@scitt/core'
 import type { Log, PublishedCheckpoint } from '@scitt/log'
@@ -102,30 +102,6 @@ export function parseBundlesResource (resource: string): { kind: 'bundles', firs
 /** The full bundles an `entry-bundles/<N>/<K>` answer carries (they fit one answer with its status line). */
 export function entryBundles (log: Log, resource: { first: number, count: number }): Promise<Uint8Array[]> {
   return log.entryBundles(resource.first, resource.count, MAX_LOG_DATA_ANSWER - 64)
-}
-
-/**
- * The entries of an `entry-bundles/<N>/<K>` answer body: 1..K full bundles, each as its 256 entries.
- * MALFORMED for anything else (a partial bundle, more bundles than asked, a truncated entry).
- */
-export function decodeEntryBundles (body: Uint8Array, count: number): Uint8Array[][] {
-  const bundles: Uint8Array[][] = []
-  let bundle: Uint8Array[] = []
-  for (let at = 0; at < body.length;) {
-    if (at + 2 > body.length) throw malformed('entry bundles: truncated length prefix')
-    const length = (body[at]! << 8) | body[at + 1]!
-    if (at + 2 + length > body.length) throw malformed('entry bundles: truncated entry')
-    bundle.push(body.subarray(at + 2, at + 2 + length))
-    at += 2 + length
-    if (bundle.length === TILE_WIDTH) {
-      if (bundles.length === count) throw malformed(`entry bundles: more than the ${count} asked for`)
-      bundles.push(bundle)
-      bundle = []
-    }
-  }
-  if (bundle.length > 0) throw malformed('entry bundles: the last bundle is not full')
-  if (bundles.length === 0) throw malformed('entry bundles: none')
-  return bundles
 }
 
 /** The body of a `checkpoints/<size>` answer. */

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import {
-  MEDIA_TYPE, ScittError, addReceipts, encodeCoseKey, encodeCoseKeySet, equalBytes, formatProofFile, fromBase64Url, isScittError,
+  MEDIA_TYPE, ScittError, addReceipts, encodeCoseKey, encodeCoseKeySet, equalBytes, formatProofFile, fromBase64Url, isEntryId, isScittError,
   parseCheckpoint, parseNote,
 } from '@scitt/core'
 import { titled } from '../registration/policy.js'
@@ -25,7 +25,6 @@ import type { HeldLog } from '../held-logs.js'
 import type { HttpServices } from './services.js'
 
 const STATEMENT_TYPES = new Set<string>([MEDIA_TYPE.cose, MEDIA_TYPE.scittStatement])
-const ENTRY_ID = /^[0-9a-f]{64}$/
 
 function mediaType (req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
@@ -38,7 +37,7 @@ function entryLocation (services: HttpServices, req: IncomingMessage, entryId: s
 }
 
 function checkEntryId (id: string): string {
-  if (!ENTRY_ID.test(id)) throw titled('MALFORMED', 'Invalid locator', 'an entry id is 64 lowercase hex digits')
+  if (!isEntryId(id)) throw titled('MALFORMED', 'Invalid locator', 'an entry id is 64 lowercase hex digits')
   return id
 }
 

@@ -8,11 +8,11 @@
  * A peer whose data does not reproduce the signed roots is recorded as bad and avoided for a while;
  * nothing of its answer is stored.
  */
-import { ScittError, entryBundlePath, isScittError, parseCheckpoint, parseEntryBundle, parseNote, TILE_WIDTH } from '@scitt/core'
+import { ScittError, entryBundlePath, isScittError, parseCheckpoint, parseEntryBundle, parseEntryBundles, parseNote, TILE_WIDTH } from '@scitt/core'
 import type { Log } from '@scitt/log'
 import type { Logger } from '../logger.js'
 import type { CheckpointMessage } from '../federation/wire.js'
-import { decodeCheckpointList, decodeEntryBundles } from '../federation/log-data.js'
+import { decodeCheckpointList } from '../federation/log-data.js'
 import type { MirrorMetrics } from './metrics.js'
 
 /** Where the mirror's data comes from: the peers that may hold the origin's log, and one fetch. */
@@ -230,7 +230,7 @@ export class Mirror {
         }
         const asked = Math.min(end, Math.floor(to / TILE_WIDTH)) - index // full at `to`: all but a partial last
         const count = Math.min(asked, BUNDLES_PER_REQUEST)
-        for (const bundle of decodeEntryBundles(await fetch(`entry-bundles/${index}/${count}`), count)) bundles[index++ - first] = bundle
+        for (const bundle of parseEntryBundles(await fetch(`entry-bundles/${index}/${count}`), count)) bundles[index++ - first] = bundle
       }
     }
     const runs: Array<Promise<void>> = []
