@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   addReceipts, decodeSign1, encodeCoseKeySet, encodeSign1, entryBytes, entryId, parseProofFile, formatProofFile, sha256Digest, utf8,
   validateStatement,
 } from '@scitt/core'
-import { TestLog, policyText, tileServer, witness, type StubServer } from './helpers.js'
+import { TestLog, policyText, stubServer, tileServer, witness, type StubServer } from './helpers.js'
 import { scitt } from './run-cli.js'
 import { checkpoint } from '../src/cli/checkpoint.js'
 import { parse } from '../src/cli/common.js'
@@ -135,6 +135,124 @@ describe('scitt CLI (subprocess)', function () {
     const noStatement = await scitt('verify', file('receipt.cose'), ...base)
     assert.equal(noStatement.code, 2)
     assert.match(noStatement.stderr, /--statement FILE/)
+  })
+
+  describe('--out', () => {
+    const servers: StubServer[] = []
+    afterEach(async () => {
+      await Promise.all(servers.splice(0).map(async (s) => s.close()))
+    })
+
+    /** Files in `dir` whose names look like the writer's temp files. */
+    const leftovers = (d: string): string[] => readdirSync(d).filter((n) => n.includes('.tmp'))
+
+    it('refuses to overwrite a file without --force, replaces it with --force, and never writes through a symlink', async () => {
+      const out = mkdtempSync(join(dir, 'out-'))
+      const key = join(out, 'k.jwk')
+      assert.equal((await scitt('keygen', '--out', key)).code, 0)
+      writeFileSync(join(out, 'in.txt'), 'payload')
+      const args = ['sign', '--key', key, '--iss', 'did:key', '--sub', 's', '--content-type', 'text/plain', join(out, 'in.txt')]
+
+      writeFileSync(join(out, 'exists.cose'), 'keep me')
+      const refused = await scitt(...args, '--out', join(out, 'exists.cose'))
+      assert.equal(refused.code, 2, refused.stderr)
+      assert.match(refused.stderr, /exists.*--force/)
+      assert.equal(readFileSync(join(out, 'exists.cose'), 'utf8'), 'keep me')
+      const forced = await scitt(...args, '--out', join(out, 'exists.cose'), '--force')
+      assert.equal(forced.code, 0, forced.stderr)
+      validateStatement(decodeSign1(new Uint8Array(readFileSync(join(out, 'exists.cose')))))
+
+      // A symlink at --out, to a file or dangling: refused with and without --force; its target is untouched.
+      writeFileSync(join(out, 'victim'), 'victim')
+      symlinkSync(join(out, 'victim'), join(out, 'link.cose'))
+      symlinkSync(join(out, 'nowhere'), join(out, 'dangling.cose'))
+      for (const name of ['link.cose', 'dangling.cose']) {
+        for (const force of [[], ['--force']]) {
+          const run = await scitt(...args, '--out', join(out, name), ...force)
+          assert.equal(run.code, 2, `${name} ${force.join(' ')}: ${run.stderr}`)
+          assert.ok(lstatSync(join(out, name)).isSymbolicLink(), `${name} is still a symlink`)
+        }
+      }
+      assert.equal(readFileSync(join(out, 'victim'), 'utf8'), 'victim')
+      assert.throws(() => lstatSync(join(out, 'nowhere')), { code: 'ENOENT' }, 'nothing created through the dangling link')
+      assert.deepEqual(leftovers(out), [], 'no temp files left behind')
+
+      // keys and get refuse too.
+      writeFileSync(join(out, 'keys.cbor'), 'old keys')
+      const log = new TestLog('example.com/out-keys')
+      const node = await stubServer((req, res) => { res.end(encodeCoseKeySet([log.receiptKey])) })
+      servers.push(node)
+      const keysRun = await scitt('keys', '--node', node.url, '--out', join(out, 'keys.cbor'))
+      assert.equal(keysRun.code, 2, keysRun.stderr)
+      assert.equal(readFileSync(join(out, 'keys.cbor'), 'utf8'), 'old keys')
+      assert.equal((await scitt('keys', '--node', node.url, '--out', join(out, 'keys.cbor'), '--force')).code, 0)
+      assert.deepEqual(new Uint8Array(readFileSync(join(out, 'keys.cbor'))), encodeCoseKeySet([log.receiptKey]))
+      const getRun = await scitt('get', 'ab'.repeat(32), '--node', node.url, '--out', join(out, 'keys.cbor'))
+      assert.equal(getRun.code, 2, getRun.stderr)
+      assert.match(getRun.stderr, /exists.*--force/)
+      assert.deepEqual(node.requests.filter((r) => r.includes('/entries/')), [], 'get refuses before fetching')
+      for (const c of [sign, register, get, keys]) assert.match(c.help, /--force/, `${c.name} --help documents --force`)
+    })
+
+    it('register --out verifies the receipt before saving it (pinned --node-keys, or the node\'s own keys)', async () => {
+      const out = mkdtempSync(join(dir, 'register-'))
+      assert.equal((await scitt('keygen', '--out', join(out, 'k.jwk'))).code, 0)
+      writeFileSync(join(out, 'in.txt'), 'payload')
+      assert.equal((await scitt('sign', '--key', join(out, 'k.jwk'), '--iss', 'did:key', '--sub', 's', '--content-type', 'text/plain', '--out', join(out, 's.cose'), join(out, 'in.txt'))).code, 0)
+      const log = new TestLog('example.com/out-register')
+      log.append(utf8('an earlier entry'))
+      const stranger = new TestLog('example.com/stranger')
+      let answer: 'honest' | 'other-entry' | 'flipped' = 'honest'
+      const node = await stubServer(async (req, res, body) => {
+        if (req.method === 'POST' && req.url === '/entries') {
+          const index = log.append(entryBytes(decodeSign1(body)))
+          let receipt = await log.receipt(answer === 'other-entry' ? 0 : index)
+          if (answer === 'flipped') receipt = receipt.slice(), receipt[receipt.length - 1]! ^= 1
+          res.statusCode = 201
+          res.setHeader('content-type', 'application/cose')
+          res.end(receipt)
+          return
+        }
+        if (req.url === '/.well-known/scitt-keys') {
+          res.setHeader('content-type', 'application/cbor')
+          res.end(encodeCoseKeySet([log.receiptKey]))
+          return
+        }
+        res.statusCode = 404
+        res.end()
+      })
+      servers.push(node)
+      writeFileSync(join(out, 'pinned.cbor'), encodeCoseKeySet([log.receiptKey]))
+      writeFileSync(join(out, 'wrong.cbor'), encodeCoseKeySet([stranger.receiptKey]))
+      const registerTo = async (name: string, ...extra: string[]): Promise<Awaited<ReturnType<typeof scitt>>> =>
+        scitt('register', '--node', node.url, '--out', join(out, name), ...extra, join(out, 's.cose'))
+
+      const ok = await registerTo('ok.receipt')
+      assert.equal(ok.code, 0, ok.stderr)
+
+      for (const [name, mode, extra] of [
+        ['other.receipt', 'other-entry', []], ['flipped.receipt', 'flipped', []], ['unpinned.receipt', 'honest', ['--node-keys', join(out, 'wrong.cbor')]],
+      ] as const) {
+        answer = mode
+        const run = await registerTo(name, ...extra)
+        assert.equal(run.code, 1, `${mode}: ${run.stdout}${run.stderr}`)
+        assert.match(run.stderr, /receipt does not verify.*not saved/, mode)
+        assert.throws(() => lstatSync(join(out, name)), { code: 'ENOENT' }, `${mode}: nothing saved`)
+      }
+      answer = 'honest'
+      const pinned = await registerTo('pinned.receipt', '--node-keys', join(out, 'pinned.cbor'))
+      assert.equal(pinned.code, 0, pinned.stderr)
+      const verified = await scitt('verify', join(out, 'pinned.receipt'), '--statement', join(out, 's.cose'), '--node-keys', join(out, 'pinned.cbor'))
+      assert.equal(verified.code, 0, verified.stdout)
+
+      // An existing --out is refused before anything is registered.
+      const posts = node.requests.filter((r) => r.startsWith('POST')).length
+      const exists = await registerTo('ok.receipt')
+      assert.equal(exists.code, 2, exists.stderr)
+      assert.match(exists.stderr, /exists.*--force/)
+      assert.equal(node.requests.filter((r) => r.startsWith('POST')).length, posts, 'no registration was sent')
+      assert.deepEqual(leftovers(out), [])
+    })
   })
 
   describe('monitor', () => {

@@ -5,7 +5,9 @@
  * Exit codes: 0 ok; 1 verification failed (a check failed, a quorum was not met, a split view);
  * 2 usage or input error (bad arguments, unreadable or malformed files, a node that refused or failed).
  */
-import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { closeSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { isScittError, parsePolicy, type CoseKey, type Policy } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
@@ -97,18 +99,78 @@ export function readInput (file: string, maxBytes = MAX_INPUT): Uint8Array {
   }
 }
 
-/** Writes bytes to `file`, or to stdout; refuses binary output to a terminal. */
-export function writeOutput (bytes: Uint8Array | string, file: string | undefined, binary: boolean): void {
-  if (file !== undefined && file !== '-') {
-    try {
-      writeFileSync(file, bytes)
-    } catch (err) {
-      throw new UsageError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-    }
+/**
+ * UsageError unless `file` may be written by `writeOutput`: it must not exist, or with `force` be a
+ * regular file (never a symlink, whatever it points to, nor a directory or device). For checking
+ * before work that should not be done in vain (a registration); `writeOutput` enforces it again.
+ */
+export function checkOutput (file: string, force: boolean): void {
+  let stat
+  try {
+    stat = lstatSync(file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw new UsageError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  if (stat.isSymbolicLink()) throw new UsageError(`${file} is a symlink; refusing to write through or replace it (choose another --out)`)
+  if (!stat.isFile()) throw new UsageError(`${file} exists and is not a regular file; refusing to replace it (choose another --out)`)
+  if (!force) throw new UsageError(`${file} exists; refusing to overwrite it (pass --force to replace it)`)
+}
+
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'])
+
+/**
+ * Writes bytes to `file` (stdout for undefined or '-'; binary output to a terminal is refused), whole
+ * or not at all, and never through a symlink: the bytes go to a new temp file in the same directory
+ * (O_CREAT|O_EXCL, which fails on any existing name, a symlink included) and are synced; then the temp
+ * file takes the name with link(2), which fails if the name exists, or with `force` (after
+ * `checkOutput`: a regular file there) with rename(2), which replaces the name itself and never what a
+ * link points to. Where the file system has no hard links, the name is created with O_EXCL directly
+ * (still never over a file or through a symlink, but no longer all or nothing).
+ */
+export function writeOutput (bytes: Uint8Array | string, file: string | undefined, binary: boolean, force = false): void {
+  if (file === undefined || file === '-') {
+    if (binary && process.stdout.isTTY === true) throw new UsageError('refusing to write binary output to a terminal: use --out FILE or redirect stdout')
+    process.stdout.write(bytes)
     return
   }
-  if (binary && process.stdout.isTTY === true) throw new UsageError('refusing to write binary output to a terminal: use --out FILE or redirect stdout')
-  process.stdout.write(bytes)
+  const fail = (err: unknown): UsageError => {
+    if (err instanceof UsageError) return err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return new UsageError(`${file} exists; refusing to overwrite it (pass --force to replace it)`)
+    return new UsageError(`cannot write ${file}: ${code ?? (err as Error).message}`)
+  }
+  checkOutput(file, force)
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  try {
+    writeNew(temp, bytes)
+    if (force) {
+      checkOutput(file, true)
+      renameSync(temp, file)
+      return
+    }
+    try {
+      linkSync(temp, file)
+    } catch (err) {
+      if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err
+      writeNew(file, bytes)
+    }
+  } catch (err) {
+    throw fail(err)
+  } finally {
+    rmSync(temp, { force: true })
+  }
+}
+
+/** Creates `file` (O_CREAT|O_EXCL|O_WRONLY: never an existing name, never through a symlink), writes and syncs it. */
+function writeNew (file: string, bytes: Uint8Array | string): void {
+  const fd = openSync(file, 'wx')
+  try {
+    writeFileSync(fd, bytes)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** Creates a file that only its owner can read (0600); refuses to overwrite one. */

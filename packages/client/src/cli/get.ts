@@ -2,7 +2,7 @@
 import { checkCosignedCheckpoint, isScittError, parseProofFile, type Policy } from '@scitt/core'
 import { fetchProof, fetchReceipt, fetchTransparentStatement } from '../fetch.js'
 import type { PollOptions } from '../poll.js'
-import { EXIT, UsageError, integer, loadPolicy, nodeUrl, required, writeOutput, type Command } from './common.js'
+import { EXIT, UsageError, checkOutput, integer, loadPolicy, nodeUrl, required, writeOutput, type Command } from './common.js'
 
 /** Why a proof's checkpoint is not ready: its cosignatures do not meet the quorum yet. Other failures throw. */
 function quorumPending (policy: Policy): (body: Uint8Array) => string | undefined {
@@ -21,7 +21,7 @@ export const get: Command = {
   name: 'get',
   summary: 'fetch a receipt, transparent statement or proof',
   help: `usage: scitt get ID --node URL [--statement [--min-receipts N] | --proof [--policy FILE]] [--wait SECONDS]
-                    [--out FILE]
+                    [--out FILE [--force]]
 
 Fetches from the node, for the entry ID (64 hex digits, printed by scitt register):
   (default)     its COSE receipt (SCRAPI GET /entries/ID)
@@ -42,7 +42,8 @@ options:
   --policy FILE       with --proof: also wait until the proof's checkpoint meets this C2SP tlog-policy's
                       witness quorum (cosignatures arrive moments after a new checkpoint); exit 1 if
                       the checkpoint is not signed by the policy's log key
-  --out FILE          write here instead of stdout
+  --out FILE          write here instead of stdout (an existing file is refused; a symlink always)
+  --force             replace an existing --out file
 
 exit: 0 fetched; 1 the proof's checkpoint fails --policy; 2 not found, timed out, or a usage or input error
 
@@ -50,7 +51,7 @@ example:
   scitt get 3f1a…e2 --node http://127.0.0.1:8081 --statement --wait 30 --out fw.transparent.cose
   scitt get 3f1a…e2 --node http://127.0.0.1:8082 --proof --policy federation.policy --wait 30 --out fw.tlog-proof`,
   options: {
-    node: { type: 'string' }, statement: { type: 'boolean' }, proof: { type: 'boolean' }, out: { type: 'string', short: 'o' },
+    node: { type: 'string' }, statement: { type: 'boolean' }, proof: { type: 'boolean' }, out: { type: 'string', short: 'o' }, force: { type: 'boolean' },
     wait: { type: 'string' }, 'min-receipts': { type: 'string' }, policy: { type: 'string' },
   },
   positionals: [1, 1],
@@ -64,14 +65,16 @@ example:
     if (waitMs > 86_400_000) throw new UsageError('--wait is at most 86400 seconds')
     const polling: PollOptions = { waitMs, whileNotFound: waitMs > 0, maxPollMs: 1000 }
     const out = values.out as string | undefined
+    const force = values.force === true
+    if (out !== undefined && out !== '-') checkOutput(out, force)
     if (values.proof === true) {
       const policy = loadPolicy(values.policy as string | undefined)
-      writeOutput(await fetchProof(url, id!, policy === undefined ? polling : { ...polling, notReady: quorumPending(policy) }), out, false)
+      writeOutput(await fetchProof(url, id!, policy === undefined ? polling : { ...polling, notReady: quorumPending(policy) }), out, false, force)
     }
     else if (values.statement === true) {
       const minReceipts = values['min-receipts'] === undefined ? {} : { minReceipts: integer(values['min-receipts'], 'min-receipts', 1) }
-      writeOutput(await fetchTransparentStatement(url, id!, { ...polling, ...minReceipts }), out, true)
-    } else writeOutput(await fetchReceipt(url, id!, polling), out, true)
+      writeOutput(await fetchTransparentStatement(url, id!, { ...polling, ...minReceipts }), out, true, force)
+    } else writeOutput(await fetchReceipt(url, id!, polling), out, true, force)
     return EXIT.ok
   },
 }

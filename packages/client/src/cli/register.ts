@@ -1,10 +1,14 @@
 /** `scitt register`: registers statements at a node (SCRAPI POST /entries), many at once if asked. */
 import { basename, join } from 'node:path'
 import { mkdirSync } from 'node:fs'
-import { isScittError } from '@scitt/core'
+import { decodeSign1, entryBytes, isScittError, leafHash } from '@scitt/core'
+import { nodeSignatures } from '@scitt/node-crypto'
+import { fetchNodeKeys } from '../fetch.js'
+import { TrustedKeys } from '../keys.js'
 import { register as registerStatement, type Registration } from '../register.js'
+import { checkReceipt } from '../verify.js'
 import {
-  EXIT, UsageError, info, integer, nodeUrl, printJson, progressBar, readInput, required, writeOutput, type Command,
+  EXIT, UsageError, checkOutput, info, integer, list, loadPublicKeys, nodeUrl, printJson, progressBar, readInput, required, writeOutput, type Command,
 } from './common.js'
 
 interface Outcome {
@@ -14,17 +18,24 @@ interface Outcome {
   location?: string
   receipt?: string
   error?: string
+  /** Set when the node's receipt did not verify (and was not saved). */
+  unverified?: boolean
 }
 
 export const register: Command = {
   name: 'register',
   summary: 'register statements at a node',
-  help: `usage: scitt register --node URL [--wait] [--out FILE|DIR] [--concurrency N] [--json] IN...
+  help: `usage: scitt register --node URL [--wait] [--out FILE|DIR [--force] [--node-keys FILE...]] [--concurrency N]
+                      [--json] IN...
 
 Registers each Signed Statement IN at the node (SCRAPI POST /entries) and prints, per file, its entry
 id and whether it is registered (the node returned the receipt) or pending (poll it later with
 scitt get ID --node URL). With --wait, pending registrations are polled until the receipt exists.
 With one IN, --out FILE receives the receipt; with several, --out DIR receives IN's name + .receipt.
+A receipt is saved only once it verifies (RFC 9942 §5.2.1: the inclusion of IN's entry and the
+signature) under the --node-keys keys, or without them under the keys the node serves at
+/.well-known/scitt-keys (which catches a wrong or damaged receipt, not a dishonest node: pin the keys).
+Existing files are refused before anything is registered, unless --force (a symlink always is).
 Several files go out --concurrency at a time (default 4), with a progress bar when stderr is a terminal.
 Overloaded nodes (429/503) are retried after their Retry-After.
 
@@ -33,16 +44,20 @@ options:
   --wait              wait for the receipts
   --wait-ms MS        longest wait per statement (default 30000)
   --out FILE|DIR      where to write receipts
+  --force             replace existing receipt files
+  --node-keys FILE    trusted receipt keys to verify receipts with before saving (COSE_KeySet from
+                      scitt keys, COSE_Key or JWK); repeatable
   --concurrency N     statements in flight at once (default 4)
   --json              print the outcomes as JSON
 
-exit: 0 all registered or pending; 2 if any failed (the reasons are printed)
+exit: 0 all registered or pending; 1 a receipt did not verify (not saved); 2 if any failed (the reasons
+are printed)
 
 example:
   scitt register --node http://127.0.0.1:8080 --wait --out fw.receipt fw.cose`,
   options: {
     node: { type: 'string' }, wait: { type: 'boolean' }, 'wait-ms': { type: 'string' }, out: { type: 'string', short: 'o' },
-    concurrency: { type: 'string' },
+    concurrency: { type: 'string' }, force: { type: 'boolean' }, 'node-keys': { type: 'string', multiple: true },
   },
   positionals: [1, Infinity],
   async run (values, files) {
@@ -50,9 +65,23 @@ example:
     const concurrency = integer(values.concurrency, 'concurrency', 4)
     const waitMs = integer(values['wait-ms'], 'wait-ms', 30_000)
     const out = values.out as string | undefined
+    const force = values.force === true
     const many = files.length > 1
-    if (many && out !== undefined) mkdirSync(out, { recursive: true })
+    const pinned = loadPublicKeys(list(values['node-keys']), '--node-keys')
+    if (out === undefined && (pinned.length > 0 || force)) throw new UsageError('--node-keys and --force go with --out')
     const statements = files.map((f) => readInput(f, 65_535 + 16 * 1024))
+    const targets = files.map((f) => (out === undefined ? undefined : many ? join(out, `${basename(f)}.receipt`) : out))
+    let trusted: TrustedKeys | undefined
+    if (out !== undefined) {
+      if (many) mkdirSync(out, { recursive: true })
+      const seen = new Set<string>()
+      for (const target of targets as string[]) {
+        if (seen.has(target)) throw new UsageError(`two statements would write ${target}: give them different names`)
+        seen.add(target)
+        checkOutput(target, force)
+      }
+      trusted = new TrustedKeys(pinned.length > 0 ? pinned : await fetchNodeKeys(url), nodeSignatures)
+    }
     const outcomes: Outcome[] = new Array(files.length)
     const bar = progressBar(files.length, 'registering')
     let next = 0
@@ -64,10 +93,15 @@ example:
         try {
           const r: Registration = await registerStatement(url, statements[i]!, { wait: values.wait === true, waitMs })
           outcomes[i] = { file, entryId: r.entryId, status: r.receipt === undefined ? 'pending' : 'registered', location: r.location }
-          if (r.receipt !== undefined && out !== undefined) {
-            const target = many ? join(out, `${basename(file)}.receipt`) : out
-            writeOutput(r.receipt, target, true)
-            outcomes[i]!.receipt = target
+          if (r.receipt !== undefined && trusted !== undefined) {
+            const target = targets[i]!
+            const { check } = checkReceipt('receipt', r.receipt, leafHash(entryBytes(decodeSign1(statements[i]!))), trusted)
+            if (check.status !== 'ok') {
+              outcomes[i] = { ...outcomes[i]!, status: 'failed', unverified: true, error: `the node's receipt does not verify (${check.code ?? 'failed'}: ${check.reason}); not saved` }
+            } else {
+              writeOutput(r.receipt, target, true, force)
+              outcomes[i]!.receipt = target
+            }
           }
         } catch (err) {
           if (!isScittError(err) && !(err instanceof UsageError)) throw err
@@ -81,13 +115,15 @@ example:
     if (values.json === true) printJson(outcomes)
     else {
       for (const o of outcomes) {
-        if (o.status === 'failed') info(`${o.file}: registration failed: ${o.error!}`)
+        if (o.unverified === true) info(`${o.file}: registered as ${o.entryId!}, but ${o.error!}`)
+        else if (o.status === 'failed') info(`${o.file}: registration failed: ${o.error!}`)
         else process.stdout.write(`${o.entryId!}  ${o.status}  ${o.file}${o.receipt === undefined ? '' : ` → ${o.receipt}`}\n`)
       }
       if (outcomes.some((o) => o.status === 'pending')) {
         info(`pending entries${out === undefined ? '' : ' (no receipt written)'}: fetch their receipts later with scitt get ID --node URL, or register with --wait`)
       }
     }
+    if (outcomes.some((o) => o.unverified === true)) return EXIT.failed
     return outcomes.some((o) => o.status === 'failed') ? EXIT.usage : EXIT.ok
   },
 }

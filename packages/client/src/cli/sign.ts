@@ -18,7 +18,7 @@ async function sha256File (file: string): Promise<Uint8Array> {
 export const sign: Command = {
   name: 'sign',
   summary: 'sign a statement about an artifact',
-  help: `usage: scitt sign --key FILE --iss ISS --sub SUB --content-type TYPE [--hash-envelope [--location URL]] [--out FILE] IN
+  help: `usage: scitt sign --key FILE --iss ISS --sub SUB --content-type TYPE [--hash-envelope [--location URL]] [--out FILE [--force]] IN
 
 Signs IN as a SCITT Signed Statement (COSE_Sign1 with alg, kid and CWT claims iss and sub) and writes
 it to --out or stdout. With --hash-envelope the payload is the SHA-256 of IN (RFC 9995: labels 258,
@@ -32,13 +32,15 @@ options:
   --content-type TYPE   media type of IN (required)
   --hash-envelope       sign the SHA-256 of IN instead of IN itself
   --location URL        where the artifact can be fetched (hash envelope only)
-  --out FILE            write the statement here instead of stdout
+  --out FILE            write the statement here instead of stdout (an existing file is refused; a
+                        symlink always)
+  --force               replace an existing --out file
 
 example:
   scitt sign --key issuer.jwk --iss did:key --sub firmware-1.2 --content-type application/octet-stream --hash-envelope fw.bin > fw.cose`,
   options: {
     key: { type: 'string' }, iss: { type: 'string' }, sub: { type: 'string' }, 'content-type': { type: 'string' },
-    'hash-envelope': { type: 'boolean' }, location: { type: 'string' }, out: { type: 'string', short: 'o' },
+    'hash-envelope': { type: 'boolean' }, location: { type: 'string' }, out: { type: 'string', short: 'o' }, force: { type: 'boolean' },
   },
   positionals: [1, 1],
   async run (values, [input]) {
@@ -63,7 +65,7 @@ example:
       statement = signStatement({ ...common, payload })
     }
     if (statement.length > 65_535) throw new UsageError(`the statement is ${statement.length} bytes, over the 65,535-byte entry limit: use --hash-envelope`)
-    writeOutput(statement, values.out as string | undefined, true)
+    writeOutput(statement, values.out as string | undefined, true, values.force === true)
     return EXIT.ok
   },
 }
