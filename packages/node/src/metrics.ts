@@ -22,6 +22,7 @@ export class NodeMetrics {
 
   readonly treeSize = new Gauge({ name: 'scitt_tree_size', help: 'Size of the latest checkpoint', registers: [this.registry] })
   readonly pending = new Gauge({ name: 'scitt_pending_entries', help: 'Entries waiting for integration', registers: [this.registry] })
+  readonly logSync = new Gauge({ name: 'scitt_log_sync', help: '1 when every integration batch is fsynced before it is acknowledged (log.sync); 0 when a power loss can lose acknowledged entries', registers: [this.registry] })
   readonly halted = new Gauge({ name: 'scitt_log_halted', help: '1 while the node refuses to sign because its data would fork its log (history guard)', registers: [this.registry] })
   readonly verifyQueue = new Gauge({ name: 'scitt_verify_in_flight', help: 'Statements queued or being verified on the worker pool', registers: [this.registry] })
   readonly httpSeconds = new Histogram({

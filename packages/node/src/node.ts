@@ -174,6 +174,8 @@ export class ScittNode {
       await guard.check(log)
       log.onCheckpoint((cp) => { guard.record(cp) })
       const metrics = new NodeMetrics({ defaultMetrics: options.defaultMetrics ?? false })
+      metrics.logSync.set(config.log.sync ? 1 : 0)
+      if (!config.log.sync) logger.warn('log.sync is false: batches are not fsynced before they are acknowledged, so a power loss (not a crash of the process) can lose acknowledged entries and, with them, signed checkpoints')
       const node = new ScittNode({ config, log, db, pool, receiptKey, metrics, logger, stopTimeoutMs: options.stopTimeoutMs ?? 10_000, guard })
       await node.#listen()
       try {
@@ -238,6 +240,7 @@ export class ScittNode {
       roles: fed.roles,
       mirrors: fed.mirror,
       held: this.#held,
+      logSync: this.config.log.sync,
       logger: this.#logger,
       metrics: new FederationMetrics(this.metrics.registry),
       heartbeatMs: fed.heartbeatMs,

@@ -78,6 +78,13 @@ describe('scitt-node over HTTP', function () {
   after(async () => { await t.stop() })
 
   describe('registration', () => {
+    it('builds Location from the address the client reached, never from its Host header', async () => {
+      const body = statement(vendor)
+      const res = await http(`${t.url}/entries`, { method: 'POST', body, headers: { 'content-type': 'application/cose', host: 'evil.example' } })
+      assert.equal(res.status, 201)
+      assert.equal(res.headers.location, `${t.url}/entries/${entryId(entryBytes(body))}`)
+    })
+
     it('answers 201 with a receipt that verifies with the served keys', async () => {
       const body = statement(vendor)
       const res = await post(t.url, body)
@@ -318,12 +325,15 @@ describe('scitt-node over HTTP', function () {
       const ready = await http(`${t.url}/readyz`)
       assert.equal(ready.status, 200)
       assert.equal(JSON.parse(ready.body.toString()).status, 'ready')
+      assert.equal(JSON.parse(ready.body.toString()).sync, false, 'this test node runs with log.sync false, and says so')
       const metrics = await http(`${t.url}/metrics`)
       assert.equal(metrics.status, 200)
       const text = metrics.body.toString()
       assert.match(text, /scitt_registrations_total\{outcome="201"\} \d+/)
       assert.match(text, /scitt_registrations_total\{outcome="403"\}|scitt_registrations_total\{outcome="POLICY"\}/)
       assert.match(text, /scitt_tree_size \d+/)
+      assert.match(text, /^scitt_log_sync 0$/m)
+      assert.match(text, /^scitt_log_halted 0$/m)
       assert.match(text, /scitt_pending_entries \d+/)
       assert.match(text, /scitt_integration_seconds_bucket/)
       assert.match(text, /scitt_http_request_duration_seconds_bucket\{.*route="entries"/)

@@ -65,6 +65,8 @@ export interface FederationOptions {
   roles: string[]
   /** Other origins this node mirrors (announced in its descriptor). */
   mirrors?: string[]
+  /** Whether the node's log fsyncs each batch before acknowledging it (shown in the status). */
+  logSync?: boolean
   logger: Logger
   metrics?: FederationMetrics
   /** Gossipsub heartbeat (ms). */
@@ -390,6 +392,7 @@ export class Federation {
     return {
       federation: this.name,
       origin: this.origin,
+      log: { size: this.#o.log.latestCheckpoint()?.size ?? 0, sync: this.#o.logSync ?? true },
       peerId: this.peerId,
       multiaddrs: this.multiaddrs,
       peers: this.network.getPeers().map((p) => p.toString()),

@@ -19,7 +19,7 @@ export function opsRoutes (router: Router, services: HttpServices): void {
     const ready = services.isReady()
     const halt = services.halted()
     const status = ready ? 'ready' : services.isStopping() ? 'stopping' : halt !== undefined ? 'halted' : 'starting'
-    const body = { status, treeSize: log.latestCheckpoint()?.size ?? 0, pending: log.pending, ...(halt === undefined ? {} : { reason: halt.reason }) }
+    const body = { status, treeSize: log.latestCheckpoint()?.size ?? 0, pending: log.pending, sync: services.config.log.sync, ...(halt === undefined ? {} : { reason: halt.reason }) }
     send(ctx.res, ready ? 200 : 503, JSON.stringify(body), { 'content-type': JSON_TYPE, 'cache-control': 'no-store' })
   })
 

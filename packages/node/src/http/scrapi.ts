@@ -30,10 +30,16 @@ function mediaType (req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
 }
 
+/**
+ * The entry's URL: under `http.publicUrl`, else under the address the client's connection reached (the
+ * socket's local address, never the request's Host header, which the client chooses).
+ */
 function entryLocation (services: HttpServices, req: IncomingMessage, entryId: string): string {
-  const { publicUrl, host, port } = services.config.http
-  const base = publicUrl === undefined ? `http://${req.headers.host ?? `${host}:${port}`}` : publicUrl.endsWith('/') ? publicUrl.slice(0, -1) : publicUrl
-  return `${base}/entries/${entryId}`
+  const { publicUrl } = services.config.http
+  if (publicUrl !== undefined) return `${publicUrl.endsWith('/') ? publicUrl.slice(0, -1) : publicUrl}/entries/${entryId}`
+  const { localAddress, localPort } = req.socket
+  const host = localAddress === undefined ? services.config.http.host : localAddress.includes(':') ? `[${localAddress}]` : localAddress
+  return `http://${host}:${localPort ?? services.config.http.port}/entries/${entryId}`
 }
 
 function checkEntryId (id: string): string {
