@@ -1,18 +1,19 @@
 /**
  * The node's witness over HTTP answers hand-built C2SP tlog-witness requests built from the shared
  * vectors (test/fixtures/c2sp-notes.json) exactly as the spec says, for every status; its state moves
- * only forward, by compare-and-swap, and survives a restart.
+ * only forward, by compare-and-swap, and survives a restart. A real node limits `POST /add-checkpoint`
+ * per client address (429) and in requests in flight (503) while registrations go on.
  */
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { connect, type AddressInfo, type Socket } from 'node:net'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import {
-  EMPTY_ROOT, cosignatureSigner, ed25519NoteSigner, formatNote, fromBase64, fromHex, noteVerifierFromVkey, parseCheckpoint,
+  EMPTY_ROOT, cosignatureSigner, ed25519NoteSigner, formatAddCheckpointRequest, formatNote, fromBase64, fromHex, noteVerifierFromVkey, parseCheckpoint,
   parseNote, sha256Digest, signCheckpoint, toBase64, utf8, openNote, type NoteVerifier,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
@@ -22,7 +23,7 @@ import type { FederationDb } from '../src/witness/store.js'
 import { addCheckpointHandler } from '../src/http/federation-routes.js'
 import { problemFor, sendProblem } from '../src/http/problem.js'
 import { loadVector } from '../../../test/fixtures.js'
-import { http, type RawResponse } from './helpers.js'
+import { http, makeIssuer, post, problem, startTestNode, statement, type RawResponse, type TestNode } from './helpers.js'
 
 const v = loadVector('c2sp-notes')
 const ORIGIN = 'example.com/scitt-log'
@@ -174,5 +175,113 @@ describe('witness: POST /add-checkpoint (C2SP tlog-witness)', function () {
       await lw.close()
       await db.close()
     } finally { await rm(dir, { recursive: true, force: true }) }
+  })
+})
+
+/** A well-formed request for a distinct unknown origin of ~100 KB (signed by a key no policy names). */
+function floodRequest (i: number): string {
+  const origin = `flood.example/${i}/${'o'.repeat(100_000)}`
+  const note = formatNote(signCheckpoint({ origin, size: 1, rootHash: new Uint8Array(32), extensions: [] }, ed25519NoteSigner('flood.example/log', sha256Digest(utf8('flood')), nodeSignatures)))
+  return formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: note })
+}
+
+/** Runs `tasks` with at most `n` in flight. */
+async function pool<T> (n: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
+  const out: T[] = new Array(tasks.length)
+  let next = 0
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < tasks.length) {
+      const i = next++
+      out[i] = await tasks[i]!()
+    }
+  }))
+  return out
+}
+
+/** A real node (in this process, 127.0.0.1, port 0) witnessing the vector log, with `addCheckpoint` limits. */
+async function startWitnessNode (addCheckpoint: Record<string, unknown>, issuer: ReturnType<typeof makeIssuer>): Promise<{ t: TestNode, dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'scitt-witness-limits-'))
+  const policy = join(dir, 'policy.txt')
+  await writeFile(policy, `log ${v.log_vkey}\nquorum none\n`)
+  try {
+    const t = await startTestNode((c) => {
+      c.registration.issuers = [{ iss: issuer.iss, keys: [{ jwk: issuer.jwk }] }]
+      c.federation = { name: 'witness-limits', listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], trustPolicy: policy, roles: ['witness'] }
+      c.limits.addCheckpoint = addCheckpoint
+    })
+    return { t, dir }
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+describe('witness: POST /add-checkpoint limits on a real node', function () {
+  this.timeout(60_000)
+  const issuer = makeIssuer('https://issuer.example')
+
+  it('a flood of distinct unknown ~100 KB origins from one address gets 429 + Retry-After; registrations still succeed', async () => {
+    const { t, dir } = await startWitnessNode({ rateLimit: { perSecond: 5, burst: 20, maxClients: 100 }, maxInFlight: 8, maxInFlightPerClient: 8 }, issuer)
+    try {
+      const started = performance.now()
+      const flood = pool(8, Array.from({ length: 200 }, (_, i) => async () => await http(`${t.url}/add-checkpoint`, { method: 'POST', body: floodRequest(i) })))
+      const registered: number[] = []
+      for (let i = 0; i < 20; i++) registered.push((await post(t.url, statement(issuer))).status)
+      const answers = await flood
+      const seconds = (performance.now() - started) / 1000
+      const statuses = answers.map((r) => r.status)
+      const limited = answers.filter((r) => r.status === 429)
+      assert.deepEqual([...new Set(statuses)].sort(), [404, 429], `statuses: ${[...new Set(statuses)].join(', ')}`)
+      // At most the burst plus the refill over the flood's duration got through.
+      assert.ok(statuses.filter((s) => s === 404).length <= 20 + Math.ceil(5 * seconds) + 1, `${statuses.filter((s) => s === 404).length} answered in ${seconds.toFixed(1)} s`)
+      for (const r of limited) {
+        assert.ok(Number(r.headers['retry-after']) >= 1, 'Retry-After in seconds')
+        assert.equal(problem(r).title, 'Too Many Requests')
+      }
+      assert.ok(registered.every((s) => s === 201 || s === 303), `registrations answered ${registered.join(', ')}`)
+      // Once the client waits as told, the known log is cosigned.
+      await new Promise((resolve) => setTimeout(resolve, 1000 * Number(limited.at(-1)!.headers['retry-after'])))
+      const res = await http(`${t.url}/add-checkpoint`, { method: 'POST', body: `old 0\n\n${v.checkpoint4}` })
+      assert.equal(res.status, 200, res.body.toString())
+    } finally {
+      await t.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('requests in flight above maxInFlight get 503 + Retry-After; a slot is free again when its client goes away', async () => {
+    const { t, dir } = await startWitnessNode({ rateLimit: null, maxInFlight: 2, maxInFlightPerClient: 2 }, issuer)
+    const held: Socket[] = []
+    try {
+      const { port } = new URL(t.url)
+      // Two requests whose bodies never finish hold both slots.
+      for (let i = 0; i < 2; i++) {
+        const socket = connect(Number(port), '127.0.0.1')
+        socket.on('error', () => {})
+        held.push(socket)
+        await new Promise<void>((resolve) => socket.once('connect', resolve))
+        socket.write('POST /add-checkpoint HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nold 0\n')
+      }
+      let busy: RawResponse | undefined
+      for (let i = 0; i < 50 && busy?.status !== 503; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        busy = await http(`${t.url}/add-checkpoint`, { method: 'POST', body: floodRequest(i) })
+      }
+      assert.equal(busy?.status, 503)
+      assert.equal(busy.headers['retry-after'], String(t.config.limits.retryAfterSeconds))
+      assert.equal(problem(busy).title, 'Service Unavailable')
+      for (const socket of held) socket.destroy()
+      let after: RawResponse | undefined
+      for (let i = 0; i < 50 && after?.status !== 404; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        after = await http(`${t.url}/add-checkpoint`, { method: 'POST', body: floodRequest(i) })
+      }
+      assert.equal(after?.status, 404)
+      assert.equal((await post(t.url, statement(issuer))).status, 201)
+    } finally {
+      for (const socket of held) socket.destroy()
+      await t.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { ScittError } from '@scitt/core'
+import { WitnessLimits } from '../witness/witness-limits.js'
 import { federationRoutes } from './federation-routes.js'
 import { ERROR_STATUS, problemFor, refuseUnparsed, sendProblem } from './problem.js'
 import { opsRoutes } from './ops.js'
@@ -35,6 +36,8 @@ export function createHttpServer (services: HttpServices): HttpServer {
   if (services.config.federation !== undefined) {
     federationRoutes(router, {
       witness: services.config.federation.roles.includes('witness') ? () => services.federation()?.witness : undefined,
+      // Per client address over HTTP; the libp2p protocol has its own (per peer id).
+      witnessLimits: new WitnessLimits(services.config.limits.addCheckpoint, services.config.limits.retryAfterSeconds),
       federation: () => {
         const federation = services.federation()
         return federation === undefined

@@ -3,6 +3,11 @@
  * the log-signed note), moved forward only by compare-and-swap. `update` runs check-then-store under a
  * per-origin lock, so two concurrent requests cannot roll the state back, and the new state is on disk
  * (sync) before the caller answers.
+ *
+ * Memory is bounded by the origins with a stored state: only states that exist are cached (an absent
+ * one is read again), and a lock lasts only while updates for its origin are pending. A state is only
+ * ever stored for an origin the witness cosigned, that is one with a trusted log key, so requests
+ * naming other origins leave nothing behind.
  */
 import { concatBytes, fromUtf8, readU64be, sha256Digest, toHex, u64be, utf8, HASH_SIZE } from '@scitt/core'
 import type { FederationDb } from './store.js'
@@ -31,7 +36,7 @@ function decode (bytes: Uint8Array): WitnessState {
 export class WitnessStore {
   readonly #db: FederationDb
   readonly #sync: boolean
-  readonly #cache = new Map<string, WitnessState | undefined>()
+  readonly #cache = new Map<string, WitnessState>()
   readonly #locks = new Map<string, Promise<unknown>>()
 
   constructor (db: FederationDb, options: { sync?: boolean } = {}) {
@@ -39,10 +44,17 @@ export class WitnessStore {
     this.#sync = options.sync ?? true
   }
 
+  /** What the store holds in memory: cached states and origins with a pending update. */
+  get footprint (): { cached: number, locks: number } {
+    return { cached: this.#cache.size, locks: this.#locks.size }
+  }
+
   async get (origin: string): Promise<WitnessState | undefined> {
-    if (this.#cache.has(origin)) return this.#cache.get(origin)
+    const cached = this.#cache.get(origin)
+    if (cached !== undefined) return cached
     const bytes = await this.#db.get(key(origin))
-    const state = bytes === undefined ? undefined : decode(bytes)
+    if (bytes === undefined) return undefined
+    const state = decode(bytes)
     this.#cache.set(origin, state)
     return state
   }
@@ -50,9 +62,9 @@ export class WitnessStore {
   /**
    * Compare-and-swap: `decide` sees the current state and returns the new one (persisted before
    * `update` resolves) or undefined to keep it; its result is passed through. Calls for one origin run
-   * one at a time.
+   * one at a time; the origin's lock is gone once the last of them has settled.
    */
-  update<T> (origin: string, decide: (current: WitnessState | undefined) => { next?: WitnessState, result: T }): Promise<T> {
+  async update<T> (origin: string, decide: (current: WitnessState | undefined) => { next?: WitnessState, result: T }): Promise<T> {
     const run = async (): Promise<T> => {
       const current = await this.get(origin)
       const { next, result } = decide(current)
@@ -63,10 +75,13 @@ export class WitnessStore {
       return result
     }
     const previous = this.#locks.get(origin) ?? Promise.resolve()
-    const done = previous.then(run, run)
+    const done = previous.then(run)
     const tail = done.catch(() => {})
     this.#locks.set(origin, tail)
-    void tail.then(() => { if (this.#locks.get(origin) === tail) this.#locks.delete(origin) })
-    return done
+    try {
+      return await done
+    } finally {
+      if (this.#locks.get(origin) === tail) this.#locks.delete(origin)
+    }
   }
 }

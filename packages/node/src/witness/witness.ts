@@ -6,7 +6,10 @@
  *
  * Beyond the spec's table: an origin with recorded evidence of equivocation is refused (422), and a
  * validly signed checkpoint of the cosigned size with another root is reported to `onConflict` (it is
- * self-contained evidence: both notes carry the log's signature).
+ * self-contained evidence: both notes carry the log's signature). An origin without a trusted log key
+ * is answered 404 before the state is looked up, so it leaves no state; the 404 names at most the
+ * first 64 characters of the origin. Admission (rate and concurrency limits) is the transport's, before
+ * the body is read: witness-limits.ts.
  */
 import {
   cosignCheckpoint, evaluateAddCheckpoint, formatCosignatureLines, formatTreeSizeBody, isScittError, parseAddCheckpointRequest,
@@ -16,7 +19,7 @@ import type { WitnessStore } from './witness-store.js'
 
 /** An add-checkpoint answer: HTTP status, media type and body, the same over HTTP and libp2p. */
 export interface WitnessResponse {
-  status: 200 | 400 | 403 | 404 | 409 | 422
+  status: 200 | 400 | 403 | 404 | 409 | 422 | 429 | 503
   contentType: string
   body: string
   /** The error code behind a refusal (for logs and metrics). */
@@ -25,6 +28,8 @@ export interface WitnessResponse {
 
 export const TREE_SIZE_MEDIA_TYPE = 'text/x.tlog.size'
 const TEXT = 'text/plain; charset=utf-8'
+/** Characters of an unknown origin a 404 repeats. */
+const ORIGIN_SHOWN = 64
 
 export interface WitnessOptions {
   store: WitnessStore
@@ -38,7 +43,8 @@ export interface WitnessOptions {
   onConflict?: (origin: string, cosigned: string, conflicting: string) => void
 }
 
-function refusal (status: WitnessResponse['status'], code: ErrorCode, reason: string): WitnessResponse {
+/** A refusal answer: text/plain with the reason on one line. */
+export function refusal (status: WitnessResponse['status'], code: ErrorCode, reason: string): WitnessResponse {
   return { status, contentType: TEXT, body: `${reason}\n`, code }
 }
 
@@ -64,6 +70,10 @@ export class Witness {
     }
     const { origin } = request
     const logVerifier = this.#options.logVerifier(origin)
+    if (logVerifier === undefined || logVerifier.name !== origin) {
+      const shown = origin.length > ORIGIN_SHOWN ? `${origin.slice(0, ORIGIN_SHOWN)}…` : origin
+      return refusal(404, 'UNKNOWN_ORIGIN', `unknown origin ${JSON.stringify(shown)}`)
+    }
     return await this.#options.store.update(origin, (known) => {
       const outcome = evaluateAddCheckpoint({ request, logVerifier, known })
       if (outcome.status === 409) {
