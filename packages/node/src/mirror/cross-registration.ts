@@ -22,7 +22,7 @@ export interface CrossRegistrationOptions {
   store: FederationDb
   logger: Logger
   metrics?: MirrorMetrics
-  /** Wait before retrying when the own log pushes back (ms, default 1000). */
+  /** Wait before retrying when the own log pushes back or a check fails inside this node (ms, default 1000). */
   pushbackMs?: number
 }
 
@@ -102,6 +102,11 @@ export class CrossRegistration {
       checked = await this.#o.pool.check(entry)
     } catch (err) {
       if (isScittError(err, 'PUSHBACK')) return 'pushback'
+      if (!isScittError(err) || err.code === 'INTERNAL') {
+        // Not a verdict on the entry: it is tried again, never skipped.
+        this.#o.logger.warn({ origin: this.origin, err: (err as Error).message }, 'cross-registration: the check failed; retrying')
+        return 'pushback'
+      }
       this.#o.logger.debug({ origin: this.origin, err: (err as Error).message }, 'cross-registration: refused by the registration policy')
       return 'refused'
     }
