@@ -124,7 +124,7 @@ export interface NodeConfig {
   sector: string | undefined
   dataDir: string
   /** `witness` and `peer` default to witness.key and peer.key when the federation needs them. */
-  /** Key files; `logHead`: the latest size and root the log key signed (history-guard.ts; default log-head.json beside the config). */
+  /** Key files; `logHead`: the latest size and root the log key signed (history-guard.ts; default log-head.json beside the log key). */
   keys: { log: string, receipt: string, witness: string | undefined, peer: string | undefined, logHead: string }
   http: { host: string, port: number, publicUrl: string | undefined }
   log: { batchSize: number, batchAgeMs: number, maxPending: number, sync: boolean }
@@ -398,7 +398,7 @@ export function parseConfig (value: Json, baseDir: string): NodeConfig {
       receipt: path(keys, 'receipt', 'receipt.key'),
       witness: keys.get('witness') === undefined && !witnessRole ? undefined : path(keys, 'witness', 'witness.key'),
       peer: keys.get('peer') === undefined && fed === undefined ? undefined : path(keys, 'peer', 'peer.key'),
-      logHead: path(keys, 'logHead', 'log-head.json'),
+      logHead: keys.get('logHead') === undefined ? resolve(dirname(path(keys, 'log', 'log.key')), 'log-head.json') : path(keys, 'logHead'),
     },
     http: {
       host: http.string('host', '127.0.0.1'),

@@ -2,7 +2,7 @@
  * The guard against signing a second history. A log key signs one append-only history; a node that
  * lost or rolled back its data dir (a mistyped `dataDir`, an unmounted volume, a restored backup) and
  * went on signing would fork its own log. So the node keeps, outside its data dir, the latest size and
- * root it signed (`keys.logHead`, by default `log-head.json` beside the config, replaced atomically
+ * root it signed (`keys.logHead`, by default `log-head.json` beside the log key, replaced atomically
  * after each checkpoint) and halts when:
  * - at start, the log in the data dir is smaller than that, or has another root at that size;
  * - a witness has cosigned a larger size of this log than the log holds (its 409 names the size);

@@ -46,6 +46,7 @@ import { Registrar } from './registration/registrar.js'
 import { VerifyPool } from './registration/verify-pool.js'
 import { migrateStoreLayout, type MigratableStore } from './store-layout.js'
 import type { FederationDb } from './witness/store.js'
+import { WitnessLimits } from './witness/witness-limits.js'
 
 /** The node database's `federation` sublevel. */
 function federationStore (db: Level<Uint8Array, Uint8Array>): ReturnType<typeof db.sublevel<string, Uint8Array>> {
@@ -241,6 +242,7 @@ export class ScittNode {
       mirrors: fed.mirror,
       held: this.#held,
       logSync: this.config.log.sync,
+      witnessLimits: new WitnessLimits(this.config.limits.addCheckpoint, this.config.limits.retryAfterSeconds),
       logger: this.#logger,
       metrics: new FederationMetrics(this.metrics.registry),
       heartbeatMs: fed.heartbeatMs,

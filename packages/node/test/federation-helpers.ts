@@ -31,6 +31,7 @@ export function initFederatedDir (dir: string, origin: string, issuer: Issuer): 
   raw.log.sync = false
   raw.limits.verifyWorkers = 1
   raw.limits.rateLimit = null
+  raw.limits.addCheckpoint = { rateLimit: null, maxInFlightPerClient: 16 } // 5 ms batches: more checkpoints per second than a log with the defaults
   raw.registration.issuers = [{ iss: issuer.iss, keys: [{ jwk: issuer.jwk }] }]
   writeFileSync(result.config, JSON.stringify(raw))
   const logSeed = parseSkey(readFileSync(join(dir, 'log.key'), 'utf8').trim(), nodeSignatures).seed

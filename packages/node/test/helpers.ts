@@ -68,6 +68,7 @@ export async function startTestNode (patch: (config: Record<string, any>) => voi
     raw.log.sync = false
     raw.limits.verifyWorkers = 1
     raw.limits.rateLimit = null
+    raw.limits.addCheckpoint = { rateLimit: null, maxInFlightPerClient: 16 } // tests send witness requests faster than a log would
     patch(raw)
     writeFileSync(result.config, JSON.stringify(raw))
     const config = loadConfig(result.config)

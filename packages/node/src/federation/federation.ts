@@ -20,7 +20,8 @@ import type { HeldLogs } from '../held-logs.js'
 import type { Logger } from '../logger.js'
 import { createNetwork, type Network } from '../p2p/network.js'
 import type { FederationDb } from '../witness/store.js'
-import { Witness } from '../witness/witness.js'
+import { Witness, type WitnessResponse } from '../witness/witness.js'
+import type { WitnessLimits } from '../witness/witness-limits.js'
 import type { WitnessTransport } from '../witness/witness-client.js'
 import { WitnessStore } from '../witness/witness-store.js'
 import { Auditor } from './auditor.js'
@@ -65,6 +66,8 @@ export interface FederationOptions {
   roles: string[]
   /** Other origins this node mirrors (announced in its descriptor). */
   mirrors?: string[]
+  /** Admission of add-checkpoint requests per peer id (limits.addCheckpoint); undefined: unlimited. */
+  witnessLimits?: WitnessLimits
   /** Whether the node's log fsyncs each batch before acknowledging it (shown in the status). */
   logSync?: boolean
   logger: Logger
@@ -200,9 +203,11 @@ export class Federation {
     const o = this.#o
     o.held.add({ origin: this.origin, log: o.log, checkpointNote: () => this.cosignedCheckpoint() ?? o.log.latestCheckpoint()?.note, descriptor: () => this.directory.own })
     await this.#rpc.serve({
-      addCheckpoint: async (body) => {
-        if (this.witness === undefined) return encodeWitnessAnswer(404, 'text/plain', 'not a witness\n')
-        const answer = await this.witness.addCheckpoint(body)
+      addCheckpoint: async (body, peer) => {
+        const witness = this.witness
+        if (witness === undefined) return encodeWitnessAnswer(404, 'text/plain', 'not a witness\n')
+        const work = async (): Promise<WitnessResponse> => await witness.addCheckpoint(body)
+        const answer = o.witnessLimits === undefined ? await work() : await o.witnessLimits.run(peer.toString(), work)
         o.metrics?.witnessRequests.inc({ status: answer.status })
         return encodeWitnessAnswer(answer.status, answer.contentType, answer.body)
       },

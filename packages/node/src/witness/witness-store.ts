@@ -9,7 +9,8 @@
  * ever stored for an origin the witness cosigned, that is one with a trusted log key, so requests
  * naming other origins leave nothing behind.
  */
-import { concatBytes, fromUtf8, readU64be, sha256Digest, toHex, u64be, utf8, HASH_SIZE } from '@scitt/core'
+import { concatBytes, fromUtf8, readU64be, u64be, utf8, HASH_SIZE } from '@scitt/core'
+import { STORE_KEYS } from '../store-layout.js'
 import type { FederationDb } from './store.js'
 
 export interface WitnessState {
@@ -17,12 +18,6 @@ export interface WitnessState {
   rootHash: Uint8Array
   /** The log-signed checkpoint note the state comes from (evidence if the log later equivocates). */
   note: string
-}
-
-const PREFIX = 'witness/'
-
-function key (origin: string): string {
-  return `${PREFIX}${toHex(sha256Digest(utf8(origin)))}`
 }
 
 function encode (state: WitnessState): Uint8Array {
@@ -52,7 +47,7 @@ export class WitnessStore {
   async get (origin: string): Promise<WitnessState | undefined> {
     const cached = this.#cache.get(origin)
     if (cached !== undefined) return cached
-    const bytes = await this.#db.get(key(origin))
+    const bytes = await this.#db.get(STORE_KEYS.witnessState(origin))
     if (bytes === undefined) return undefined
     const state = decode(bytes)
     this.#cache.set(origin, state)
@@ -69,7 +64,7 @@ export class WitnessStore {
       const current = await this.get(origin)
       const { next, result } = decide(current)
       if (next !== undefined) {
-        await this.#db.put(key(origin), encode(next), { sync: this.#sync })
+        await this.#db.put(STORE_KEYS.witnessState(origin), encode(next), { sync: this.#sync })
         this.#cache.set(origin, next)
       }
       return result
