@@ -5,13 +5,17 @@
 import '../src/p2p/polyfill.js'
 import assert from 'node:assert/strict'
 import {
-  ScittError, cosignCheckpoint, cosignatureSigner, ed25519NoteSigner, ed25519NoteVerifier, formatCheckpoint, formatVkey, signNote, sha256Digest, utf8,
+  ScittError, cosignCheckpoint, cosignatureSigner, ed25519NoteSigner, ed25519NoteVerifier, formatCheckpoint, formatNote, formatVkey, signNote, sha256Digest, utf8,
   NOTE_KEY_TYPE_COSIGNATURE_V1, NOTE_KEY_TYPE_ED25519, type Checkpoint, type NoteSignature,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { HeldLogs, Heads, TrustPolicy, decodeAnswer, encodeAnswer, refusalFor, signDescriptor, silentLogger, type Network } from '@scitt/node'
 import { PeerDirectory } from '../src/federation/directory.js'
 import { verdictFor } from '../src/federation/gossip.js'
+import { Auditor } from '../src/federation/auditor.js'
+import { EvidenceStore, MAX_EVIDENCE_PER_ORIGIN, buildEvidence } from '../src/federation/equivocation.js'
+import { encodeConsistencyAnswer } from '../src/federation/wire.js'
+import type { FederationDb } from '../src/witness/store.js'
 
 const seed = (label: string): Uint8Array => sha256Digest(utf8(label))
 const log = ed25519NoteSigner('x.example/log', seed('log x'), nodeSignatures)
@@ -149,6 +153,53 @@ describe('federation parts (no libp2p)', () => {
       assert.equal(d.accept(descriptor('x.example/log', peerX, log, 4)), 'ignore', 'an older descriptor')
       assert.throws(() => d.accept(descriptor('x.example/log', peerY, y, 6)), (err: unknown) => err instanceof ScittError)
       assert.deepEqual(d.holders('x.example/log'), [peerX])
+    })
+  })
+
+  describe('evidence and the auditor', () => {
+    const memory = (): FederationDb => {
+      const kept = new Map<string, Uint8Array>()
+      return { get: async (k) => kept.get(k), put: async (k, v) => { kept.set(k, v) }, values: async function * ({ gte, lt }) { for (const [k, v] of kept) if (k >= gte && k < lt) yield v } }
+    }
+    const note = (size: number, root = `root ${size}`): string => {
+      const c = checkpoint(size, root)
+      return formatNote({ text: c.text, signatures: [c.log] })
+    }
+
+    it('keeps at most a few pieces of evidence per origin, but always its first same-size evidence', async () => {
+      const store = new EvidenceStore(memory())
+      for (let i = 0; i < MAX_EVIDENCE_PER_ORIGIN; i++) {
+        assert.equal(await store.add(buildEvidence('no-consistency-proof', 'x.example/log', note(1), note(2 + i), [logVerifier], [{ peer: 'p', error: 'e' }])), true)
+      }
+      assert.equal(await store.add(buildEvidence('no-consistency-proof', 'x.example/log', note(1), note(100), [logVerifier], [{ peer: 'p', error: 'e' }])), false)
+      assert.equal(await store.add(buildEvidence('same-size', 'x.example/log', note(5), note(5, 'other'), [logVerifier])), true)
+      assert.equal(await store.add(buildEvidence('same-size', 'x.example/log', note(6), note(6, 'other'), [logVerifier])), false)
+      assert.equal(store.list().length, MAX_EVIDENCE_PER_ORIGIN + 1)
+    })
+
+    it('makes no evidence of a holder that is overloaded or failing, and evidence of one that refuses the proof', async () => {
+      const run = async (code: 'PUSHBACK' | 'INTERNAL' | 'NOT_FOUND'): Promise<number> => {
+        const evidence = new EvidenceStore(memory())
+        const auditor = new Auditor({
+          origin: 'self.example/log',
+          log: { latestCheckpoint: () => undefined } as never,
+          held: new HeldLogs(['self.example/log']),
+          directory: { holders: () => ['peer-x'], peersFor: () => ['peer-x'] } as never,
+          protocols: { ask: async () => encodeConsistencyAnswer({ refused: { code, reason: 'no' } }) } as never,
+          evidence,
+          keysFor: (o) => (o === 'x.example/log' ? [logVerifier] : []),
+          publish: async () => {},
+          onEvidence: () => {},
+          peerId: () => 'self',
+          logger: silentLogger(),
+          metrics: undefined,
+        })
+        await auditor.checkConsistency(note(3), note(7))
+        return evidence.list().length
+      }
+      assert.equal(await run('PUSHBACK'), 0)
+      assert.equal(await run('INTERNAL'), 0)
+      assert.equal(await run('NOT_FOUND'), 1)
     })
   })
 

@@ -24,6 +24,8 @@ import { decodeConsistencyAnswer, decodeConsistencyRequest, encodeConsistencyAns
 const RECENT_CHECKS = 1024
 /** Peers asked for one consistency proof. */
 const MAX_PEERS_ASKED = 8
+/** Refusals that say nothing about the proof (answer.ts codes). */
+const TRANSIENT = /^(PUSHBACK|INTERNAL):/
 
 export interface AuditorOptions {
   /** This node's origin and log. */
@@ -101,7 +103,9 @@ export class Auditor {
     if (a.size === 0) return // every tree extends the empty one
     const key = `${a.origin} ${a.size} ${toHex(a.rootHash)} ${b.size} ${toHex(b.rootHash)}`
     if (this.#checked.has(key)) return
-    if (this.#checked.size >= RECENT_CHECKS) this.#checked.clear()
+    // The oldest pair is forgotten first (a Set iterates in insertion order), so replaying many pairs
+    // cannot empty the memory of the recent ones.
+    if (this.#checked.size >= RECENT_CHECKS) this.#checked.delete(this.#checked.values().next().value!)
     this.#checked.add(key)
     const { origin } = a
     if (origin === this.#o.origin) {
@@ -132,7 +136,8 @@ export class Auditor {
       try {
         const answer = decodeConsistencyAnswer(await this.#o.protocols.ask(peer, 'consistency', encodeConsistencyRequest(origin, a.size, b.size)))
         if ('error' in answer) {
-          if (holders.has(peer)) attempts.push({ peer, error: `refused: ${answer.error}`.slice(0, 500) })
+          // An overloaded or failing peer has not refused the proof: it may give it next time.
+          if (holders.has(peer) && !TRANSIENT.test(answer.error)) attempts.push({ peer, error: `refused: ${answer.error}`.slice(0, 500) })
           continue
         }
         verifyConsistency(a.size, b.size, a.rootHash, b.rootHash, answer.proof)

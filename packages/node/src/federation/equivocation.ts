@@ -115,6 +115,9 @@ export function openEvidence (bytes: Uint8Array, keysFor: (origin: string) => No
   return buildEvidence(v.kind, v.origin, a, b, keys, attempts)
 }
 
+/** Most evidence kept per origin (see EvidenceStore.add). */
+export const MAX_EVIDENCE_PER_ORIGIN = 8
+
 /** Evidence kept by a node: persisted, listed, and the origins it condemns. */
 export class EvidenceStore {
   readonly #db: FederationDb
@@ -135,10 +138,16 @@ export class EvidenceStore {
     return this.#byId.has(id)
   }
 
-  /** Stores evidence (synced); false when it was already known. */
+  /**
+   * Stores evidence (synced); false when it was already known, or when the origin already has
+   * MAX_EVIDENCE_PER_ORIGIN pieces (one condemns it; more only cost space) and this is not its first
+   * same-size evidence (the kind that proves a fork on its own).
+   */
   async add (e: Evidence): Promise<boolean> {
     const id = evidenceId(e)
     if (this.#byId.has(id)) return false
+    const held = [...this.#byId.values()].filter((x) => x.origin === e.origin)
+    if (held.length >= MAX_EVIDENCE_PER_ORIGIN && !(e.kind === 'same-size' && !held.some((x) => x.kind === 'same-size'))) return false
     this.#byId.set(id, e)
     await this.#db.put(STORE_KEYS.evidence(id), encodeEvidence(e), { sync: true })
     return true
