@@ -6,7 +6,10 @@ FROM node:20
 WORKDIR /app
 COPY . .
 RUN npm ci && npm run build
-# Keys (0600), LevelDB and the node's own files live in the volume; nothing else is written.
+# Keys (0600), LevelDB and the node's own files live in the volume; nothing else is written. The node
+# runs as the image's unprivileged `node` user, which owns /data (a new named volume inherits that).
+RUN mkdir -p /data && chown node:node /data
+USER node
 VOLUME /data
 # HTTP (SCRAPI, C2SP tiles, /readyz, /metrics) and libp2p.
 EXPOSE 8080 4001

@@ -114,6 +114,8 @@ describe('deployment: docker-compose.yml, Dockerfile and configs/ (devnet topolo
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8')
     assert.match(dockerfile, /^FROM node:20\b/m)
     assert.match(dockerfile, /npm ci && npm run build/)
+    assert.match(dockerfile, /^USER node$/m, 'the node does not run as root')
+    assert.ok(dockerfile.indexOf('chown node:node /data') < dockerfile.indexOf('USER node'), 'the volume belongs to that user')
     // The image runs the command as installed: its shebang carries the node's V8 flags and malloc tunable.
     assert.match(dockerfile, /^ENTRYPOINT \["\/app\/packages\/node\/bin\/scitt-node\.js"\]/m)
     const bin = join(root, 'packages/node/bin/scitt-node.js')

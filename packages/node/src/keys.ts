@@ -8,7 +8,7 @@
  * Files are created exclusively (never overwritten) with mode 0600; a key file readable by group or
  * others is refused.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   coseKeyThumbprint, formatSkey, formatVkey, NOTE_KEY_TYPE_COSIGNATURE_V1, fromBase64Url, parseSkey, toBase64Url, vkeyFromSkey,
@@ -29,10 +29,22 @@ const JWK_CURVE: Record<SignatureAlgorithm, { kty: string, crv: string }> = {
 }
 
 /** Writes a new file with mode 0600; fails if it exists. */
+/** Creates `file` (0600, never over an existing one) with `data`, on disk before it returns. */
 function writeSecret (file: string, data: string | Uint8Array): void {
   const fd = openSync(file, 'wx', 0o600)
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Makes the directory entries of files just created durable. */
+function syncDirectory (dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
   } finally {
     closeSync(fd)
   }
@@ -108,6 +120,7 @@ export function initKeys (options: InitKeysOptions): InitializedKeys {
   writeSecret(files.receipt, `${JSON.stringify(receiptJwk(receiptAlgorithm, nodeSignatures.generateSecretKey(receiptAlgorithm)))}\n`)
   writeSecret(files.witness, `${witnessSkey}\n`)
   writeSecret(files.peer, nodeSignatures.generateSecretKey('Ed25519'))
+  syncDirectory(dir)
   return { files, logVkey: vkeyFromSkey(logSkey, nodeSignatures), witnessVkey: witnessVkeyFromSkey(witnessSkey) }
 }
 
