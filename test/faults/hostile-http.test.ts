@@ -15,7 +15,7 @@ import fc from 'fast-check'
 import {
   MEDIA_TYPE, buildStatement, decodeProblemDetails, encodeSign1, entryBytes, entryId, formatAddCheckpointRequest, leafHash, toHex, utf8,
 } from '@scitt/core'
-import { http, makeIssuer, post, statement, startTestNode, type RawResponse, type TestNode } from '../../packages/node/test/helpers.js'
+import { http, makeIssuer, pool, post, statement, startTestNode, type RawResponse, type TestNode } from '../../packages/node/test/helpers.js'
 import { loadVector } from '../fixtures.js'
 import { hostile } from './mutate.js'
 import { MiB, rawRequest, sampleRss, sleep, type RawAnswer } from './hostile-socket.js'
@@ -25,19 +25,6 @@ const notes = loadVector('c2sp-notes')
 const WITNESS_STATUSES = [400, 403, 404, 409, 422]
 /** Time within which the server must have closed (or answered) a connection that trickles its request. */
 const SLOW_BOUND_MS = 45_000
-
-/** Runs `tasks` with at most `n` in flight. */
-async function pool<T> (n: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
-  const out: T[] = new Array(tasks.length)
-  let next = 0
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < tasks.length) {
-      const i = next++
-      out[i] = await tasks[i]!()
-    }
-  }))
-  return out
-}
 
 /** Counts statuses, e.g. "400×312 413×20". */
 function tally (statuses: number[]): string {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ed25519NoteSigner, entryBytes, entryId, formatAddCheckpointRequest, formatNote, sha256Digest, signCheckpoint, utf8 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { makeIssuer, statement } from '../../packages/node/test/helpers.js'
+import { makeIssuer, pool, statement } from '../../packages/node/test/helpers.js'
 import { loadVector } from '../fixtures.js'
 import { call, type Reply } from './process-load.js'
 import { ProcessNode, killAll, sleep } from './process-node.js'
@@ -40,19 +40,6 @@ function floodRequest (tag: string, originBytes: number): Uint8Array {
   const origin = `flood.example/${tag}/${'o'.repeat(originBytes)}`
   const note = formatNote(signCheckpoint({ origin, size: 1, rootHash: new Uint8Array(32), extensions: [] }, floodSigner))
   return utf8(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: note }))
-}
-
-/** Runs `tasks` with at most `n` in flight. */
-async function pool<T> (n: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
-  const out: T[] = new Array(tasks.length)
-  let next = 0
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < tasks.length) {
-      const i = next++
-      out[i] = await tasks[i]!()
-    }
-  }))
-  return out
 }
 
 /** Counts statuses, e.g. "404×240 429×180". */

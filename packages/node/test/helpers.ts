@@ -120,3 +120,16 @@ export function problem (res: RawResponse): ProblemDetails {
 export function bytes (res: RawResponse): Uint8Array {
   return new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.length)
 }
+
+/** Runs `tasks` with at most `n` in flight. */
+export async function pool<T> (n: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
+  const out: T[] = new Array(tasks.length)
+  let next = 0
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < tasks.length) {
+      const i = next++
+      out[i] = await tasks[i]!()
+    }
+  }))
+  return out
+}

@@ -23,7 +23,7 @@ import type { FederationDb } from '../src/witness/store.js'
 import { addCheckpointHandler } from '../src/http/federation-routes.js'
 import { problemFor, sendProblem } from '../src/http/problem.js'
 import { loadVector } from '../../../test/fixtures.js'
-import { http, makeIssuer, post, problem, startTestNode, statement, type RawResponse, type TestNode } from './helpers.js'
+import { http, makeIssuer, pool, post, problem, startTestNode, statement, type RawResponse, type TestNode } from './helpers.js'
 
 const v = loadVector('c2sp-notes')
 const ORIGIN = 'example.com/scitt-log'
@@ -183,19 +183,6 @@ function floodRequest (i: number): string {
   const origin = `flood.example/${i}/${'o'.repeat(100_000)}`
   const note = formatNote(signCheckpoint({ origin, size: 1, rootHash: new Uint8Array(32), extensions: [] }, ed25519NoteSigner('flood.example/log', sha256Digest(utf8('flood')), nodeSignatures)))
   return formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: note })
-}
-
-/** Runs `tasks` with at most `n` in flight. */
-async function pool<T> (n: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
-  const out: T[] = new Array(tasks.length)
-  let next = 0
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < tasks.length) {
-      const i = next++
-      out[i] = await tasks[i]!()
-    }
-  }))
-  return out
 }
 
 /** A real node (in this process, 127.0.0.1, port 0) witnessing the vector log, with `addCheckpoint` limits. */
