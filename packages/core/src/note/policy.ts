@@ -194,8 +194,8 @@ export interface PolicyResult {
   invalid: string[]
 }
 
-/** True when `name` (a witness or a group) is satisfied by the `valid` witnesses. Groups only name earlier entries. */
-function witnessed (policy: Policy, valid: ReadonlySet<string>): boolean {
+/** True when the policy's quorum is satisfied by the `valid` witnesses (policy names). Groups only name earlier entries. */
+export function witnessed (policy: Policy, valid: ReadonlySet<string>): boolean {
   if (policy.quorum === null) return true
   const satisfied = new Set(valid)
   for (const g of policy.groups.values()) {

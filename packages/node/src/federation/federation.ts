@@ -219,7 +219,7 @@ export class Federation {
       }),
     })
     this.#gossip.listen({
-      checkpoints: (data, from) => this.#takeHead(data, from),
+      checkpoints: (data, from) => this.#takeHead(decodeCheckpointMessage(data).note, from),
       evidence: (data) => this.#auditor.accept(data),
       announce: (data) => this.directory.accept(data),
     })
@@ -296,7 +296,7 @@ export class Federation {
 
   /** Takes a note of the node's own log as a head and gossips it (not awaited: the next witness request goes at once). */
   #spread (note: string, cp: PublishedCheckpoint): void {
-    this.#verdict(encodeCheckpointMessage({ note, seal: undefined }))
+    this.#verdict(note)
     void this.#gossip.publish('checkpoints', encodeCheckpointMessage({ note, seal: cp.seal }))
   }
 
@@ -320,15 +320,14 @@ export class Federation {
    * note signed by a log key of its origin; a second root for a known size becomes evidence, a new
    * size is checked for consistency with the previous one.
    */
-  #takeHead (data: Uint8Array, from?: PeerId): TopicValidatorResult {
-    const { note } = decodeCheckpointMessage(data)
+  #takeHead (note: string, from?: PeerId): TopicValidatorResult {
     const parsed = parseNote(note)
     const checkpoint = parseCheckpoint(parsed.text)
     const keys = this.#keysFor(checkpoint.origin)
     if (keys.length === 0 || parsed.text.length > MAX_HEAD_TEXT) return TopicValidatorResult.Ignore
     const signatures = verifyNote(parsed, [...keys, ...this.#o.trust.witnessVerifiers()])
     if (!signatures.some((s) => keys.some((k) => k.name === s.name && k.keyId === s.keyId))) return TopicValidatorResult.Reject
-    const update = this.heads.take({ checkpoint, text: parsed.text, signatures }, (n) => this.#o.trust.quorum(n), this.#now())
+    const update = this.heads.take({ checkpoint, text: parsed.text, signatures }, (n) => this.#o.trust.judgeVerified(n.signatures), this.#now())
     switch (update.kind) {
       case 'conflict':
         void this.#auditor.conflict(checkpoint.origin, update.previous.note, note)
@@ -352,9 +351,9 @@ export class Federation {
   }
 
   /** `#takeHead` outside gossip: an error becomes its verdict, as in a validator. */
-  #verdict (data: Uint8Array): TopicValidatorResult {
+  #verdict (note: string): TopicValidatorResult {
     try {
-      return this.#takeHead(data)
+      return this.#takeHead(note)
     } catch (err) {
       return verdictFor(err)
     }
@@ -381,7 +380,7 @@ export class Federation {
     try {
       const message = decodeHeadAnswer(await this.#rpc.ask(d.peer, 'head', utf8(d.origin)))
       if (message === undefined || this.#stopped) return
-      if (this.#verdict(encodeCheckpointMessage(message)) === TopicValidatorResult.Reject) this.#o.logger.warn({ peer: d.peer, origin: d.origin }, 'peer answered its head with an invalid checkpoint')
+      if (this.#verdict(message.note) === TopicValidatorResult.Reject) this.#o.logger.warn({ peer: d.peer, origin: d.origin }, 'peer answered its head with an invalid checkpoint')
     } catch (err) {
       this.#o.logger.debug({ peer: d.peer, err: (err as Error).message }, 'could not fetch the head of an announced peer')
     }

@@ -32,7 +32,7 @@ export interface VerifiedCheckpoint {
   signatures: NoteSignature[]
 }
 
-/** Which policy witnesses cosigned a note, and whether they meet the quorum. */
+/** Which policy witnesses cosigned a note (its signatures are verified), and whether they meet the quorum. */
 export type Judge = (note: Note) => { witnesses: string[], ok: boolean }
 
 export type HeadUpdate =

@@ -4,7 +4,7 @@
  * lines the witnesses whose cosignatures count, and `quorum` the k-of-n rule a cosigned checkpoint meets.
  */
 import {
-  parsePolicy, policySatisfied, type Note, type NoteVerifier, type Policy, type PolicyResult, type PolicyWitness,
+  parsePolicy, policySatisfied, witnessed, type Note, type NoteSignature, type NoteVerifier, type Policy, type PolicyResult, type PolicyWitness,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 
@@ -46,6 +46,15 @@ export class TrustPolicy {
 
   witnessVerifiers (): NoteVerifier[] {
     return this.witnesses.map((w) => w.verifier)
+  }
+
+  /**
+   * The policy witnesses among signatures that were verified already (verifyNote with
+   * `witnessVerifiers()`), and whether they meet the quorum: no signature is checked again.
+   */
+  judgeVerified (signatures: readonly NoteSignature[]): { witnesses: string[], ok: boolean } {
+    const witnesses = this.witnesses.filter((w) => signatures.some((s) => s.name === w.keyName && s.keyId === w.keyId)).map((w) => w.name)
+    return { witnesses, ok: witnessed(this.policy, new Set(witnesses)) }
   }
 
   /** Which policy witnesses validly cosigned the note, and whether they meet the quorum. */
