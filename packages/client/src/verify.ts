@@ -1,7 +1,9 @@
 /**
  * Offline verification for relying parties (RFC 9943 §7.1, RFC 9942 §5.2.1, C2SP tlog-proof and
  * tlog-policy), portable: no network and no `node:*` (a consistency proof may be supplied by the
- * caller). Every step is a named check with a status and a reason, so a tool can say which one failed:
+ * caller). Every step is a named check with a status, a stable code (verify-code.ts) and a reason that
+ * says, in the terms of these options, what failed or what was not given, so a tool can say which one
+ * failed and what to supply:
  *
  * - `statement`: the Signed Statement decodes and has the headers RFC 9943 §6 requires;
  * - `issuer-signature`: it verifies under a given issuer key matching its kid, or its did:key iss when
@@ -23,14 +25,17 @@ import {
 } from '@scitt/core'
 import { isDidKey, publicKeyFromDidKey } from '@scitt/core'
 import { TrustedKeys } from './keys.js'
+import { VERIFY_CODES, type VerifyCode } from './verify-code.js'
 
 export type CheckStatus = 'ok' | 'failed' | 'skipped'
 
 export interface Check {
   name: string
   status: CheckStatus
+  /** What the check found: `OK`, the ScittError code of a failure, or what was missing (verify-code.ts). */
+  verifyCode: VerifyCode
   reason: string
-  /** The ScittError code behind a failure or a skip. */
+  /** The ScittError code a failure or a skip falls under. */
   code?: ErrorCode
   details?: Record<string, unknown>
 }
@@ -67,13 +72,15 @@ export interface VerifyOptions {
   now?: number
 }
 
-function describe (err: unknown): { reason: string, code?: ErrorCode } {
-  if (isScittError(err)) return { reason: err.message, code: err.code }
-  return { reason: err instanceof Error ? err.message : String(err) }
+/** A check with its verify code, and the error code that one falls under (VERIFY_CODES). */
+function outcome (name: string, status: CheckStatus, verifyCode: VerifyCode, reason: string, details?: Record<string, unknown>): Check {
+  const code = verifyCode in VERIFY_CODES ? VERIFY_CODES[verifyCode as keyof typeof VERIFY_CODES] : verifyCode as ErrorCode
+  return { name, status, verifyCode, reason, ...(code === undefined ? {} : { code }), ...(details === undefined ? {} : { details }) }
 }
 
-function failed (name: string, err: unknown, details?: Record<string, unknown>): Check {
-  return { name, status: 'failed', ...describe(err), ...(details === undefined ? {} : { details }) }
+function failed (name: string, err: unknown): Check {
+  if (isScittError(err)) return outcome(name, 'failed', err.code, err.message)
+  return outcome(name, 'failed', 'ERROR', err instanceof Error ? err.message : String(err))
 }
 
 function report (kind: VerificationReport['kind'], checks: Check[], entryId?: string): VerificationReport {
@@ -106,15 +113,15 @@ export function checkIssuer (sign1: Sign1, options: VerifyOptions = {}): Check {
   }
   if (candidates.length === 0) {
     if (options.issuerKeys === undefined && options.allowDidKey !== true) {
-      return { name, status: 'skipped', reason: `no issuer key given for ${info.iss} (pass --issuer-key FILE, or --allow-did-key for a did:key issuer)` }
+      return outcome(name, 'skipped', 'NO_ISSUER_KEY', `no issuer key given for ${info.iss}${isDidKey(info.iss) ? ', and did:key issuers are not accepted' : ''}`)
     }
-    return { name, status: 'failed', code: 'UNKNOWN_KEY', reason: `no given issuer key matches ${info.alg} kid ${kid} of ${info.iss}` }
+    return outcome(name, 'failed', 'NO_MATCHING_ISSUER_KEY', `no given issuer key matches ${info.alg} kid ${kid} of ${info.iss}`)
   }
   let last: unknown
   for (const verifier of candidates) {
     try {
       verifySign1(sign1, verifier)
-      return { name, status: 'ok', reason: `signed by ${info.iss} (${info.alg}, kid ${kid})`, details: { iss: info.iss, sub: info.sub } }
+      return outcome(name, 'ok', 'OK', `signed by ${info.iss} (${info.alg}, kid ${kid})`, { iss: info.iss, sub: info.sub })
     } catch (err) {
       last = err
     }
@@ -133,19 +140,16 @@ function verifierFor (trusted: TrustedKeys, kid: Uint8Array | undefined): Verifi
 function receiptOk (name: string, verified: VerifiedReceipt): { check: Check, verified: VerifiedReceipt } {
   return {
     verified,
-    check: {
-      name, status: 'ok', reason: `included at index ${verified.leafIndex} of ${verified.iss}'s tree of size ${verified.treeSize}`,
-      details: {
-        iss: verified.iss, kid: verified.kid === undefined ? 'none' : toHex(verified.kid),
-        treeSize: verified.treeSize, leafIndex: verified.leafIndex, rootHash: toBase64(verified.rootHash),
-      },
-    },
+    check: outcome(name, 'ok', 'OK', `included at index ${verified.leafIndex} of ${verified.iss}'s tree of size ${verified.treeSize}`, {
+      iss: verified.iss, kid: verified.kid === undefined ? 'none' : toHex(verified.kid),
+      treeSize: verified.treeSize, leafIndex: verified.leafIndex, rootHash: toBase64(verified.rootHash),
+    }),
   }
 }
 
 /**
  * The `receipt[i]` check: inclusion of `leaf` and the receipt signature (RFC 9942 §5.2.1, one verdict
- * for both) under the trusted key its kid names; skipped (UNKNOWN_KEY) when no trusted key has it.
+ * for both) under the trusted key its kid names; skipped (NO_TRUSTED_KEY) when no trusted key has it.
  */
 export function checkReceipt (
   name: string, receipt: Uint8Array, leaf: Uint8Array, trusted: TrustedKeys,
@@ -161,12 +165,7 @@ export function checkReceipt (
   const kid = decoded.kid === undefined ? 'none' : toHex(decoded.kid)
   const candidates = trusted.lookup(decoded.kid).filter((v) => v.algorithm === decoded.algorithm)
   if (candidates.length === 0) {
-    return {
-      check: {
-        name, status: 'skipped', code: 'UNKNOWN_KEY',
-        reason: `receipt from ${decoded.iss} is signed by ${decoded.algorithm} kid ${kid}, which is not a trusted node key (pass the node's keys with --node-keys)`,
-      },
-    }
+    return { check: outcome(name, 'skipped', 'NO_TRUSTED_KEY', `receipt from ${decoded.iss} is signed by ${decoded.algorithm} kid ${kid}, which is not a trusted node key`) }
   }
   const composite: Verifier = { algorithm: decoded.algorithm, publicKey: candidates[0]!.publicKey, verify: (m, s) => candidates.some((v) => v.verify(m, s)) }
   try {
@@ -185,10 +184,9 @@ export function checkCheckpoints (notes: readonly string[], policy: Policy, now?
     try {
       const c = checkCosignedCheckpoint(policy, note, now)
       cosigned.push(c)
-      checks.push({
-        name, status: 'ok', reason: `${c.checkpoint.origin} at size ${c.checkpoint.size}, cosigned by ${c.witnesses.join(', ') || 'no witness (quorum none)'}`,
-        details: { origin: c.checkpoint.origin, size: c.checkpoint.size, witnesses: c.witnesses },
-      })
+      checks.push(outcome(name, 'ok', 'OK', `${c.checkpoint.origin} at size ${c.checkpoint.size}, cosigned by ${c.witnesses.join(', ') || 'no witness (quorum none)'}`, {
+        origin: c.checkpoint.origin, size: c.checkpoint.size, witnesses: c.witnesses,
+      }))
     } catch (err) {
       checks.push(failed(name, err))
     }
@@ -216,23 +214,26 @@ export async function checkWitnessed (
   })
   const exact = own.find((c) => c.checkpoint.size === treeSize && equalBytes(c.checkpoint.rootHash, rootHash))
   if (exact !== undefined) {
-    return { name, status: 'ok', reason: `tree head of size ${treeSize} is ${origin}'s cosigned checkpoint`, details: bound(exact) }
+    return outcome(name, 'ok', 'OK', `tree head of size ${treeSize} is ${origin}'s cosigned checkpoint`, bound(exact))
   }
   const same = own.find((c) => c.checkpoint.size === treeSize)
   if (same !== undefined) {
-    return { name, status: 'failed', code: 'INCONSISTENT', reason: `the cosigned checkpoint of ${origin} at size ${treeSize} has a different root than the receipt` }
+    return outcome(name, 'failed', 'INCONSISTENT', `the cosigned checkpoint of ${origin} at size ${treeSize} has a different root than the receipt`)
   }
   const larger = own.filter((c) => c.checkpoint.size > treeSize).sort((a, b) => a.checkpoint.size - b.checkpoint.size)
-  if (larger.length > 0 && consistencyProof !== undefined) {
+  if (larger.length > 0) {
+    if (consistencyProof === undefined) {
+      return outcome(name, 'failed', 'NO_CONSISTENCY_PROOF',
+        `${origin}'s cosigned checkpoints are larger than the receipt's tree size ${treeSize} (sizes ${larger.map((c) => c.checkpoint.size).join(', ')}), and no consistency proof source was given`)
+    }
     let last: unknown
     for (const c of larger) {
       try {
         const proof = await consistencyProof({ origin, size1: treeSize, size2: c.checkpoint.size })
         verifyConsistency(treeSize, c.checkpoint.size, rootHash, c.checkpoint.rootHash, proof)
-        return {
-          name, status: 'ok', reason: `tree head of size ${treeSize} is consistent with ${origin}'s cosigned checkpoint of size ${c.checkpoint.size}`,
-          details: { ...bound(c), size: c.checkpoint.size },
-        }
+        return outcome(name, 'ok', 'OK', `tree head of size ${treeSize} is consistent with ${origin}'s cosigned checkpoint of size ${c.checkpoint.size}`, {
+          ...bound(c), size: c.checkpoint.size,
+        })
       } catch (err) {
         last = err
       }
@@ -241,12 +242,9 @@ export async function checkWitnessed (
   }
   const sizes = own.map((c) => c.checkpoint.size)
   const others = [...new Set(cosigned.map((c) => c.checkpoint.origin).filter((o) => o !== origin))]
-  return {
-    name, status: 'failed', code: 'POLICY',
-    reason: `no checkpoint of ${origin} cosigned per the policy at tree size ${treeSize}${sizes.length === 0 ? '' : ` (have sizes ${sizes.join(', ')})`}` +
-      `${others.length === 0 ? '' : `; checkpoints of other logs (${others.join(', ')}) do not count`}; ` +
-      'pass the log\'s checkpoint (--checkpoint) or proof file (--proof) at that size, or --node URL to prove consistency with a later one',
-  }
+  return outcome(name, 'failed', 'NO_CHECKPOINT',
+    `no checkpoint of ${origin} cosigned per the policy at tree size ${treeSize} or larger was given${sizes.length === 0 ? '' : ` (only sizes ${sizes.join(', ')})`}` +
+    `${others.length === 0 ? '' : `; checkpoints of other logs (${others.join(', ')}) do not count`}`)
 }
 
 async function verifyWithReceipts (
@@ -270,7 +268,7 @@ async function verifyWithReceipts (
     return report(kind, [...checks, failed('receipts', err)], id)
   }
   if (list.length === 0) {
-    return report(kind, [...checks, { name: 'receipts', status: 'failed', code: 'NOT_FOUND', reason: 'the statement carries no receipt (label 394); fetch it with scitt get ID --statement' }], id)
+    return report(kind, [...checks, outcome('receipts', 'failed', 'NO_RECEIPT', 'the statement carries no receipt (unprotected header label 394)')], id)
   }
   const trusted = options.nodeKeys instanceof TrustedKeys ? options.nodeKeys : new TrustedKeys(options.nodeKeys ?? [], options.provider)
   const cp = options.policy === undefined ? undefined : checkCheckpoints(options.checkpoints ?? [], options.policy, options.now)
@@ -281,10 +279,9 @@ async function verifyWithReceipts (
     if (verified !== undefined && cp !== undefined) checks.push(await checkWitnessed(`receipt[${i}].witnessed`, verified, cp.cosigned, options.consistencyProof))
   }
   if (!checks.some((c) => /^receipt\[\d+\]$/.test(c.name) && c.status === 'ok')) {
-    checks.push({
-      name: 'receipts', status: 'failed', code: 'UNKNOWN_KEY',
-      reason: trusted.size === 0 ? 'no trusted node keys given: pass --node-keys FILE (see scitt keys --node URL)' : 'no receipt verified under a trusted node key',
-    })
+    checks.push(trusted.size === 0
+      ? outcome('receipts', 'failed', 'NO_NODE_KEYS', 'no trusted node keys given, so no receipt can verify')
+      : outcome('receipts', 'failed', 'NO_RECEIPT_VERIFIED', 'no receipt verified under a trusted node key'))
   }
   return report(kind, checks, id)
 }
@@ -333,7 +330,7 @@ export async function verifyProof (proofText: Uint8Array | string, subject: Proo
   } else if (subject.entryId !== undefined && /^[0-9a-f]{64}$/.test(subject.entryId)) {
     leaf = fromHex(subject.entryId)
   } else {
-    return report('proof', [{ name: 'entry', status: 'failed', code: 'MALFORMED', reason: 'a proof needs its statement (--statement FILE) or entry id (--entry HEX)' }])
+    return report('proof', [outcome('entry', 'failed', 'NO_PROOF_SUBJECT', 'a proof needs its statement or its entry id (64 lowercase hex digits)')])
   }
   const id = toHex(leaf)
   let file: ProofFile
@@ -346,16 +343,18 @@ export async function verifyProof (proofText: Uint8Array | string, subject: Proo
   }
   const verifiers = logVerifiersFor(origin, options)
   if (verifiers.length === 0) {
-    const hint = options.policy === undefined ? 'pass --policy FILE or --log-key VKEY' : 'the policy has no log line for it'
-    return report('proof', [...checks, { name: 'proof.checkpoint-signature', status: 'failed', code: 'UNKNOWN_ORIGIN', reason: `no log key for origin ${JSON.stringify(origin)}: ${hint}` }], id)
+    const missing = options.policy === undefined
+      ? outcome('proof.checkpoint-signature', 'failed', 'NO_LOG_KEY', `no log key for origin ${JSON.stringify(origin)}: no policy, and no given log key has that name`)
+      : outcome('proof.checkpoint-signature', 'failed', 'ORIGIN_NOT_IN_POLICY', `no log key for origin ${JSON.stringify(origin)}: the policy has no log line for it`)
+    return report('proof', [...checks, missing], id)
   }
   let last: unknown
   for (const verifier of verifiers) {
     try {
       const cp = verifyProofFile(file, leaf, verifier, options.policy, options.now)
-      checks.push({ name: 'proof.checkpoint-signature', status: 'ok', reason: `checkpoint of ${cp.origin} at size ${cp.size} signed by its log key` })
-      if (options.policy !== undefined) checks.push({ name: 'proof.witness-quorum', status: 'ok', reason: `cosignatures meet quorum ${options.policy.quorum ?? 'none'}` })
-      checks.push({ name: 'proof.inclusion', status: 'ok', reason: `included at index ${file.index} of ${cp.size}`, details: { origin: cp.origin, size: cp.size, index: file.index } })
+      checks.push(outcome('proof.checkpoint-signature', 'ok', 'OK', `checkpoint of ${cp.origin} at size ${cp.size} signed by its log key`))
+      if (options.policy !== undefined) checks.push(outcome('proof.witness-quorum', 'ok', 'OK', `cosignatures meet quorum ${options.policy.quorum ?? 'none'}`))
+      checks.push(outcome('proof.inclusion', 'ok', 'OK', `included at index ${file.index} of ${cp.size}`, { origin: cp.origin, size: cp.size, index: file.index }))
       return report('proof', checks, id)
     } catch (err) {
       last = err
@@ -364,8 +363,8 @@ export async function verifyProof (proofText: Uint8Array | string, subject: Proo
   }
   const code = isScittError(last) ? last.code : undefined
   const name = (code === undefined ? undefined : PROOF_CHECK[code]) ?? 'proof.checkpoint-signature'
-  if (name !== 'proof.checkpoint-signature') checks.push({ name: 'proof.checkpoint-signature', status: 'ok', reason: `checkpoint of ${origin} signed by its log key` })
-  if (name === 'proof.inclusion' && options.policy !== undefined) checks.push({ name: 'proof.witness-quorum', status: 'ok', reason: `cosignatures meet quorum ${options.policy.quorum ?? 'none'}` })
+  if (name !== 'proof.checkpoint-signature') checks.push(outcome('proof.checkpoint-signature', 'ok', 'OK', `checkpoint of ${origin} signed by its log key`))
+  if (name === 'proof.inclusion' && options.policy !== undefined) checks.push(outcome('proof.witness-quorum', 'ok', 'OK', `cosignatures meet quorum ${options.policy.quorum ?? 'none'}`))
   checks.push(failed(name, last))
   return report('proof', checks, id)
 }

@@ -3,14 +3,16 @@ import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, sy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  addReceipts, decodeSign1, encodeCoseKeySet, encodeSign1, entryBytes, entryId, parseProofFile, formatProofFile, sha256Digest, utf8,
-  validateStatement,
+  addReceipts, decodeSign1, didKeyFromPublicKey, encodeCoseKeySet, encodeSign1, entryBytes, entryId, parseProofFile, formatProofFile, portableSignatures,
+  sha256Digest, utf8, validateStatement,
 } from '@scitt/core'
+import { secretKeyJwk, signStatement, signerFromJwk, type VerificationReport } from '@scitt/client'
 import { TestLog, policyText, stubServer, tileServer, witness, type StubServer } from './helpers.js'
 import { scitt } from './run-cli.js'
 import { checkpoint } from '../src/cli/checkpoint.js'
 import { parse } from '../src/cli/common.js'
 import { get } from '../src/cli/get.js'
+import { VERIFY_HINTS } from '../src/cli/hints.js'
 import { keygen } from '../src/cli/keygen.js'
 import { keys } from '../src/cli/keys.js'
 import { monitor } from '../src/cli/monitor.js'
@@ -135,6 +137,56 @@ describe('scitt CLI (subprocess)', function () {
     const noStatement = await scitt('verify', file('receipt.cose'), ...base)
     assert.equal(noStatement.code, 2)
     assert.match(noStatement.stderr, /--statement FILE/)
+  })
+
+  it('verify prints, under a check that misses a key, checkpoint or log key, the hint of its code; --json carries the codes', async () => {
+    const issuer = signerFromJwk(secretKeyJwk('Ed25519', portableSignatures.generateSecretKey('Ed25519')))
+    const statement = signStatement({
+      signer: issuer.signer, kid: issuer.key.kid, iss: didKeyFromPublicKey('Ed25519', issuer.key.publicKey), sub: 'hint', contentType: 'text/plain', payload: utf8('hint'),
+    })
+    const log = new TestLog('example.com/hint-log')
+    const ws = [witness('w1.example'), witness('w2.example')]
+    const index = log.append(entryBytes(decodeSign1(statement)))
+    writeFileSync(file('hint.ts.cose'), addReceipts(statement, [await log.receipt(index)]))
+    writeFileSync(file('hint-keys.cbor'), encodeCoseKeySet([log.receiptKey]))
+    writeFileSync(file('hint.policy'), policyText([log], ws, 1))
+    writeFileSync(file('hint.tlog-proof'), await log.proofFile(index, log.size, ws))
+    const id = entryId(entryBytes(decodeSign1(statement)))
+
+    const [noKeys, noCheckpoint, noLogKey, json] = await Promise.all([
+      scitt('verify', file('hint.ts.cose')),
+      scitt('verify', file('hint.ts.cose'), '--node-keys', file('hint-keys.cbor'), '--policy', file('hint.policy')),
+      scitt('verify', file('hint.tlog-proof'), '--entry', id),
+      scitt('verify', file('hint.ts.cose'), '--json'),
+    ])
+    /** The line of `check` with `code`, and the hint line right under it. */
+    const under = (check: string, code: string, hint: string): RegExp =>
+      new RegExp(`\\n(FAILED |skipped)\\s+${check.replace(/[[\].]/g, '\\$&')}\\s+${code}: [^\\n]*\\n {38}hint: [^\\n]*${hint}[^\\n]*\\n`)
+    assert.equal(noKeys.code, 1, noKeys.stdout + noKeys.stderr)
+    assert.match(`\n${noKeys.stdout}`, under('issuer-signature', 'NO_ISSUER_KEY', '--issuer-key KEY, or --allow-did-key'))
+    assert.match(`\n${noKeys.stdout}`, under('receipt[0]', 'NO_TRUSTED_KEY', '--node-keys FILE'))
+    assert.match(`\n${noKeys.stdout}`, under('receipts', 'NO_NODE_KEYS', '--node-keys FILE'))
+    assert.equal(noCheckpoint.code, 1, noCheckpoint.stdout + noCheckpoint.stderr)
+    assert.match(`\n${noCheckpoint.stdout}`, under('receipt[0].witnessed', 'NO_CHECKPOINT', '--checkpoint FILE or --proof FILE'))
+    assert.doesNotMatch(noCheckpoint.stdout, /\n\s+ok\s[^\n]*\n\s+hint:/, 'no hint under a check that passed')
+    assert.equal(noLogKey.code, 1, noLogKey.stdout + noLogKey.stderr)
+    assert.match(`\n${noLogKey.stdout}`, under('proof.checkpoint-signature', 'NO_LOG_KEY', '--policy FILE, or .*--log-key VKEY'))
+
+    // JSON: the report's fields as before, each check with its code beside; hints are the text output's.
+    assert.equal(json.code, 1)
+    const report = JSON.parse(json.stdout) as VerificationReport
+    assert.deepEqual(Object.keys(report), ['ok', 'kind', 'entryId', 'checks'])
+    assert.deepEqual(report.checks.map((c) => [c.name, c.status, c.verifyCode, c.code]), [
+      ['issuer-signature', 'skipped', 'NO_ISSUER_KEY', 'UNKNOWN_KEY'], ['receipt[0]', 'skipped', 'NO_TRUSTED_KEY', 'UNKNOWN_KEY'], ['receipts', 'failed', 'NO_NODE_KEYS', 'UNKNOWN_KEY'],
+    ])
+    for (const c of report.checks) assert.deepEqual(Object.keys(c).sort(), ['code', 'name', 'reason', 'status', 'verifyCode'])
+  })
+
+  it('the hints name only flags the commands have', () => {
+    const flags = new Set(['help', 'json', ...[keygen, sign, register, get, keys, verify, checkpoint, monitor].flatMap((c) => Object.keys(c.options))])
+    for (const [code, hint] of Object.entries(VERIFY_HINTS)) {
+      for (const [, flag] of hint.matchAll(/--([a-z-]+)/g)) assert.ok(flags.has(flag!), `${code}: --${flag!} is no flag of scitt`)
+    }
   })
 
   describe('--out', () => {

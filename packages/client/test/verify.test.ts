@@ -7,11 +7,22 @@ import {
 import { nodeSignatures } from '@scitt/node-crypto'
 import {
   parsePublicKeys, secretKeyJwk, signHashEnvelope, signStatement, signerFromJwk,
-  verifyProof, verifyStatementReceipt, verifyTransparentStatement, type Check, type VerificationReport, type VerifyOptions,
+  VERIFY_CODES, verifyProof, verifyStatementReceipt, verifyTransparentStatement, type Check, type VerificationReport, type VerifyOptions,
 } from '@scitt/client'
 import { TestLog, policyText, witness } from './helpers.js'
 
+/** Every check of a report has its code (OK exactly when it passed, and the error code it falls under) and a reason free of CLI flags. */
+function assertCodes (report: VerificationReport): void {
+  for (const c of report.checks) {
+    assert.equal(c.verifyCode === 'OK', c.status === 'ok', JSON.stringify(c))
+    const under = c.verifyCode in VERIFY_CODES ? VERIFY_CODES[c.verifyCode as keyof typeof VERIFY_CODES] : c.verifyCode
+    assert.equal(c.code, under, JSON.stringify(c))
+    assert.doesNotMatch(c.reason, /(^|[\s(])--[a-z]|\bscitt [a-z]/, `${c.name}: the SDK speaks of options, not CLI flags`)
+  }
+}
+
 function check (report: VerificationReport, name: string): Check {
+  assertCodes(report)
   const found = report.checks.find((c) => c.name === name)
   assert.ok(found !== undefined, `no check ${name} in ${JSON.stringify(report.checks.map((c) => c.name))}`)
   return found
@@ -51,8 +62,8 @@ describe('offline verification', () => {
     assert.equal(report.ok, true, JSON.stringify(report.checks))
     assert.equal(report.kind, 'transparent-statement')
     assert.equal(report.entryId, entryId(entryBytes(decodeSign1(statement))))
-    assert.deepEqual(report.checks.map((c) => [c.name, c.status]), [
-      ['issuer-signature', 'ok'], ['checkpoint[0]', 'ok'], ['receipt[0]', 'ok'], ['receipt[0].witnessed', 'ok'],
+    assert.deepEqual(report.checks.map((c) => [c.name, c.status, c.verifyCode]), [
+      ['issuer-signature', 'ok', 'OK'], ['checkpoint[0]', 'ok', 'OK'], ['receipt[0]', 'ok', 'OK'], ['receipt[0].witnessed', 'ok', 'OK'],
     ])
     assert.deepEqual(check(report, 'checkpoint[0]').details?.witnesses, ['w1.example', 'w3.example'])
     assert.equal(check(report, 'receipt[0]').details?.leafIndex, index)
@@ -73,6 +84,8 @@ describe('offline verification', () => {
     const report = await verifyTransparentStatement(transparent, { nodeKeys: [log.receiptKey] })
     assert.equal(report.ok, true)
     assert.equal(check(report, 'issuer-signature').status, 'skipped')
+    assert.equal(check(report, 'issuer-signature').verifyCode, 'NO_ISSUER_KEY')
+    assert.match(check(report, 'issuer-signature').reason, /did:key issuers are not accepted/)
   })
 
   it('checks the issuer signature against given issuer keys by kid', async () => {
@@ -83,6 +96,7 @@ describe('offline verification', () => {
     assert.equal(bad.ok, false)
     assert.equal(check(bad, 'issuer-signature').status, 'failed')
     assert.equal(check(bad, 'issuer-signature').code, 'UNKNOWN_KEY')
+    assert.equal(check(bad, 'issuer-signature').verifyCode, 'NO_MATCHING_ISSUER_KEY')
     // The right key under another kid: the thumbprint still matches, so it is found.
     const renamed = await verifyTransparentStatement(transparent, { nodeKeys: [log.receiptKey], issuerKeys: [{ ...issuer.key, kid: utf8('x') }] })
     assert.equal(check(renamed, 'issuer-signature').status, 'ok')
@@ -94,7 +108,19 @@ describe('offline verification', () => {
     const report = await verifyTransparentStatement(tampered, options)
     assert.equal(report.ok, false)
     assert.equal(check(report, 'issuer-signature').code, 'BAD_SIGNATURE')
+    assert.equal(check(report, 'issuer-signature').verifyCode, 'BAD_SIGNATURE')
     assert.equal(check(report, 'receipt[0]').status, 'failed')
+    assert.equal(check(report, 'receipts').verifyCode, 'NO_RECEIPT_VERIFIED')
+  })
+
+  it('fails a statement that does not decode, and one that carries no receipt', async () => {
+    const garbage = await verifyTransparentStatement(utf8('not cbor'), options)
+    assert.deepEqual(garbage.checks.map((c) => [c.name, c.status, c.verifyCode]), [['statement', 'failed', 'MALFORMED']])
+    assertCodes(garbage)
+    const bare = await verifyTransparentStatement(statement, options)
+    assert.equal(bare.ok, false)
+    assert.equal(check(bare, 'receipts').verifyCode, 'NO_RECEIPT')
+    assert.equal(check(bare, 'receipts').code, 'NOT_FOUND')
   })
 
   it('fails a tampered receipt signature, naming receipt[0]', async () => {
@@ -103,6 +129,7 @@ describe('offline verification', () => {
     assert.equal(report.ok, false)
     assert.equal(check(report, 'receipt[0]').status, 'failed')
     assert.equal(check(report, 'receipt[0]').code, 'BAD_SIGNATURE')
+    assert.equal(check(report, 'receipt[0]').verifyCode, 'BAD_SIGNATURE')
   })
 
   it('fails a receipt whose inclusion path was altered', async () => {
@@ -116,9 +143,14 @@ describe('offline verification', () => {
     const report = await verifyTransparentStatement(transparent, { nodeKeys: [new TestLog('other.example/log').receiptKey] })
     assert.equal(report.ok, false)
     assert.equal(check(report, 'receipt[0]').status, 'skipped')
+    assert.equal(check(report, 'receipt[0]').verifyCode, 'NO_TRUSTED_KEY')
+    assert.equal(check(report, 'receipt[0]').code, 'UNKNOWN_KEY')
     assert.equal(check(report, 'receipts').status, 'failed')
+    assert.equal(check(report, 'receipts').verifyCode, 'NO_RECEIPT_VERIFIED')
     const none = await verifyTransparentStatement(transparent, {})
-    assert.match(check(none, 'receipts').reason, /--node-keys/)
+    assert.equal(check(none, 'receipts').verifyCode, 'NO_NODE_KEYS')
+    assert.equal(check(none, 'receipts').code, 'UNKNOWN_KEY')
+    assert.match(check(none, 'receipts').reason, /no trusted node keys given/)
   })
 
   it('finds the key of the receipt\'s algorithm when a kid names keys of several algorithms', async () => {
@@ -143,7 +175,9 @@ describe('offline verification', () => {
     const report = await verifyTransparentStatement(transparent, { ...options, checkpoints: [log.checkpoint(log.size, [w2!])] })
     assert.equal(report.ok, false)
     assert.equal(check(report, 'checkpoint[0]').code, 'POLICY')
+    assert.equal(check(report, 'checkpoint[0]').verifyCode, 'POLICY')
     assert.equal(check(report, 'receipt[0].witnessed').status, 'failed')
+    assert.equal(check(report, 'receipt[0].witnessed').verifyCode, 'NO_CHECKPOINT')
   })
 
   it('fails a tampered checkpoint', async () => {
@@ -152,12 +186,38 @@ describe('offline verification', () => {
     const report = await verifyTransparentStatement(transparent, { ...options, checkpoints: [lines.join('\n')] })
     assert.equal(report.ok, false)
     assert.equal(check(report, 'checkpoint[0]').code, 'BAD_SIGNATURE')
+    assert.equal(check(report, 'checkpoint[0]').verifyCode, 'BAD_SIGNATURE')
   })
 
-  it('fails without a cosigned checkpoint at the receipt size, and says what to pass', async () => {
+  it('fails without a cosigned checkpoint at the receipt size, and says what is missing', async () => {
     const report = await verifyTransparentStatement(transparent, { ...options, checkpoints: [] })
     assert.equal(report.ok, false)
-    assert.match(check(report, 'receipt[0].witnessed').reason, /--checkpoint/)
+    const witnessed = check(report, 'receipt[0].witnessed')
+    assert.equal(witnessed.verifyCode, 'NO_CHECKPOINT')
+    assert.equal(witnessed.code, 'POLICY')
+    assert.match(witnessed.reason, new RegExp(`no checkpoint of ${log.origin} cosigned per the policy at tree size ${log.size} or larger was given`))
+    const smaller = await verifyTransparentStatement(transparent, { ...options, checkpoints: [log.checkpoint(log.size - 1, [w1!, w2!])] })
+    assert.equal(check(smaller, 'receipt[0].witnessed').verifyCode, 'NO_CHECKPOINT')
+    assert.match(check(smaller, 'receipt[0].witnessed').reason, new RegExp(`only sizes ${log.size - 1}`))
+  })
+
+  it('fails a larger cosigned checkpoint without a consistency proof source, and a checkpoint of another root at the receipt size', async () => {
+    const grown = log.fork(log.size)
+    grown.append(utf8('grown'))
+    const later = await verifyTransparentStatement(transparent, { ...options, checkpoints: [grown.checkpoint(grown.size, [w1!, w2!])] })
+    assert.equal(later.ok, false)
+    assert.equal(check(later, 'receipt[0].witnessed').verifyCode, 'NO_CONSISTENCY_PROOF')
+    assert.equal(check(later, 'receipt[0].witnessed').code, 'POLICY')
+    const thrown = await verifyTransparentStatement(transparent, {
+      ...options, checkpoints: [grown.checkpoint(grown.size, [w1!, w2!])], consistencyProof: async () => { throw new Error('source unreachable') },
+    })
+    assert.equal(check(thrown, 'receipt[0].witnessed').verifyCode, 'ERROR')
+    assert.equal(check(thrown, 'receipt[0].witnessed').code, undefined)
+    assert.equal(check(thrown, 'receipt[0].witnessed').reason, 'source unreachable')
+    const other = log.fork(log.size - 1)
+    other.append(utf8('another last entry'))
+    const split = await verifyTransparentStatement(transparent, { ...options, checkpoints: [other.checkpoint(other.size, [w1!, w2!])] })
+    assert.equal(check(split, 'receipt[0].witnessed').verifyCode, 'INCONSISTENT')
   })
 
   it('binds a receipt to a larger cosigned checkpoint through a consistency proof', async () => {
@@ -185,6 +245,7 @@ describe('offline verification', () => {
     })
     assert.equal(forked.ok, false)
     assert.equal(check(forked, 'receipt[0].witnessed').code, 'BAD_PROOF')
+    assert.equal(check(forked, 'receipt[0].witnessed').verifyCode, 'BAD_PROOF')
   })
 
   it('binds a receipt only to cosigned checkpoints of its own log (origin and log key), not to another log\'s with the same tree', async () => {
@@ -207,6 +268,7 @@ describe('offline verification', () => {
     const witnessed = check(viaOther, 'receipt[0].witnessed')
     assert.equal(witnessed.status, 'failed', JSON.stringify(witnessed))
     assert.equal(witnessed.code, 'POLICY')
+    assert.equal(witnessed.verifyCode, 'NO_CHECKPOINT')
     assert.match(witnessed.reason, /example\.com\/log1/)
     assert.equal(viaOther.ok, false)
     assert.deepEqual(asked, [], 'no consistency proof is asked of another log')
@@ -236,8 +298,8 @@ describe('offline verification', () => {
     it('verifies a proof for a statement, with the policy quorum', async () => {
       const report = await verifyProof(proof, { statement }, options)
       assert.equal(report.ok, true, JSON.stringify(report.checks))
-      assert.deepEqual(report.checks.map((c) => [c.name, c.status]), [
-        ['issuer-signature', 'ok'], ['proof.checkpoint-signature', 'ok'], ['proof.witness-quorum', 'ok'], ['proof.inclusion', 'ok'],
+      assert.deepEqual(report.checks.map((c) => [c.name, c.status, c.verifyCode]), [
+        ['issuer-signature', 'ok', 'OK'], ['proof.checkpoint-signature', 'ok', 'OK'], ['proof.witness-quorum', 'ok', 'OK'], ['proof.inclusion', 'ok', 'OK'],
       ])
     })
 
@@ -248,6 +310,22 @@ describe('offline verification', () => {
       const none = await verifyProof(proof, { entryId: id }, {})
       assert.equal(none.ok, false)
       assert.equal(check(none, 'proof.checkpoint-signature').code, 'UNKNOWN_ORIGIN')
+      assert.equal(check(none, 'proof.checkpoint-signature').verifyCode, 'NO_LOG_KEY')
+      const otherKey = await verifyProof(proof, { entryId: id }, { logKeys: [new TestLog('other.example/log').vkey] })
+      assert.equal(check(otherKey, 'proof.checkpoint-signature').verifyCode, 'NO_LOG_KEY')
+      const notInPolicy = await verifyProof(proof, { entryId: id }, { policy: parsePolicy(policyText([new TestLog('other.example/log')], [w1!], 1)) })
+      assert.equal(check(notInPolicy, 'proof.checkpoint-signature').verifyCode, 'ORIGIN_NOT_IN_POLICY')
+      assert.equal(check(notInPolicy, 'proof.checkpoint-signature').code, 'UNKNOWN_ORIGIN')
+    })
+
+    it('fails without a subject, and a file that is not a proof', async () => {
+      for (const subject of [{}, { entryId: 'AB'.repeat(32) }]) {
+        const report = await verifyProof(proof, subject, options)
+        assert.deepEqual(report.checks.map((c) => [c.name, c.status, c.verifyCode, c.code]), [['entry', 'failed', 'NO_PROOF_SUBJECT', 'MALFORMED']])
+        assertCodes(report)
+      }
+      const notProof = await verifyProof('not a proof\n', { statement }, options)
+      assert.equal(check(notProof, 'proof').verifyCode, 'MALFORMED')
     })
 
     it('fails a tampered inclusion proof', async () => {
@@ -256,6 +334,7 @@ describe('offline verification', () => {
       const report = await verifyProof(formatProofFile(file), { statement }, options)
       assert.equal(report.ok, false)
       assert.equal(check(report, 'proof.inclusion').code, 'BAD_PROOF')
+      assert.equal(check(report, 'proof.inclusion').verifyCode, 'BAD_PROOF')
       assert.equal(check(report, 'proof.checkpoint-signature').status, 'ok')
     })
 
@@ -271,6 +350,7 @@ describe('offline verification', () => {
       const report = await verifyProof(formatProofFile({ ...file, checkpoint: forged }), { statement }, options)
       assert.equal(report.ok, false)
       assert.equal(check(report, 'proof.checkpoint-signature').code, 'BAD_SIGNATURE')
+      assert.equal(check(report, 'proof.checkpoint-signature').verifyCode, 'BAD_SIGNATURE')
     })
 
     it('with now, cosignatures timestamped later do not meet the quorum', async () => {
@@ -286,6 +366,7 @@ describe('offline verification', () => {
       const report = await verifyProof(await log.proofFile(index, log.size, [w3!]), { statement }, options)
       assert.equal(report.ok, false)
       assert.equal(check(report, 'proof.witness-quorum').code, 'POLICY')
+      assert.equal(check(report, 'proof.witness-quorum').verifyCode, 'POLICY')
     })
   })
 })

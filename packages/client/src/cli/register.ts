@@ -97,7 +97,7 @@ example:
             const target = targets[i]!
             const { check } = checkReceipt('receipt', r.receipt, leafHash(entryBytes(decodeSign1(statements[i]!))), trusted)
             if (check.status !== 'ok') {
-              outcomes[i] = { ...outcomes[i]!, status: 'failed', unverified: true, error: `the node's receipt does not verify (${check.code ?? 'failed'}: ${check.reason}); not saved` }
+              outcomes[i] = { ...outcomes[i]!, status: 'failed', unverified: true, error: `the node's receipt does not verify (${check.verifyCode}: ${check.reason}); not saved` }
             } else {
               writeOutput(r.receipt, target, true, force)
               outcomes[i]!.receipt = target

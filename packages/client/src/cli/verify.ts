@@ -10,6 +10,7 @@ import {
 import {
   EXIT, UsageError, info, list, loadPolicy, loadPublicKeys, nodeUrl, printJson, readInput, type Command,
 } from './common.js'
+import { VERIFY_HINTS } from './hints.js'
 
 const PROOF_HEADER = 'c2sp.org/tlog-proof@v1\n'
 
@@ -53,10 +54,13 @@ function tileConsistency (url: string): ConsistencyProofSource {
   }
 }
 
+/** Each check on a line, and under one that failed or was skipped, the hint its code has. */
 function printReport (result: VerificationReport): void {
   for (const c of result.checks) {
     const status = c.status === 'ok' ? 'ok     ' : c.status === 'failed' ? 'FAILED ' : 'skipped'
-    process.stdout.write(`${status}  ${c.name.padEnd(28)} ${c.code === undefined || c.status === 'ok' ? '' : `${c.code}: `}${c.reason}\n`)
+    process.stdout.write(`${status}  ${c.name.padEnd(28)} ${c.status === 'ok' ? '' : `${c.verifyCode}: `}${c.reason}\n`)
+    const hint = c.status === 'ok' ? undefined : VERIFY_HINTS[c.verifyCode]
+    if (hint !== undefined) process.stdout.write(`${' '.repeat(38)}hint: ${hint}\n`)
   }
   if (result.ok) process.stdout.write(`verified${result.entryId === undefined ? '' : ` entry ${result.entryId}`}\n`)
   else {
@@ -72,7 +76,9 @@ export const verify: Command = {
                     [--checkpoint FILE...] [--proof FILE...] [--statement FILE] [--entry ID] [--log-key VKEY...]
                     [--node URL [--tofu]] [--json]
 
-Verifies FILE offline and prints each check with ok / FAILED / skipped. FILE may be:
+Verifies FILE offline and prints each check with ok / FAILED / skipped, the code of a check that
+did not pass (with --json: verifyCode) and, under a check that misses a key, checkpoint or input,
+a hint naming the flag that gives it. FILE may be:
   a transparent statement   the issuer signature and each receipt it carries (label 394)
   a receipt                 needs --statement FILE: the receipt is checked for that statement
   a .tlog-proof file        needs --statement FILE or --entry ID; log key from --policy or --log-key
