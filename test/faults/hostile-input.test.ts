@@ -198,7 +198,7 @@ describe('faults: hostile input at every door (mutated samples and generated inp
       const cosigner = cosignatureSigner('witness.example/w1', sha256Digest(utf8(notes.witness_key_seed_label)), () => 1700000000, nodeSignatures)
       const witnessOn = (map: Map<string, Uint8Array>): { witness: Witness, store: WitnessStore } => {
         const store = new WitnessStore(db(map))
-        return { store, witness: new Witness({ store, cosigner, logVerifier: (o) => (o === ORIGIN ? logVerifier : undefined) }) }
+        return { store, witness: new Witness({ store, cosigner, logKeys: (o) => (o === ORIGIN ? [logVerifier] : []) }) }
       }
       const seed = await witnessOn(seeded).witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: notes.checkpoint4 }))
       assert.equal(seed.status, 200)
@@ -407,8 +407,8 @@ describe('faults: hostile input at every door (mutated samples and generated inp
 
     it('checkpoint lists (u32 length ‖ checkpoint message, repeated), each checkpoint verified', async () => {
       const list = encodeCheckpointList([
-        { size: 4, rootHash: new Uint8Array(32), note: notes.checkpoint4, seal: undefined },
-        { size: 8, rootHash: root8, note: notes.checkpoint8, seal },
+        { note: notes.checkpoint4, seal: undefined },
+        { note: notes.checkpoint8, seal },
       ])
       await group.run({
         name: 'checkpoint list',

@@ -21,10 +21,10 @@ export interface FsckOptions {
   origin: string
   /** True for an own log (each entry once); a mirror may hold an entry twice (the index keeps the first). */
   unique?: boolean
-  /** When given, every checkpoint's note must carry a valid signature by this key. */
-  noteVerifier?: NoteVerifier
-  /** When given, every receipt seal must verify over its checkpoint's root. */
-  receiptVerifier?: Verifier
+  /** When given, every checkpoint's note must carry a valid signature by one of these log keys. */
+  noteVerifiers?: readonly NoteVerifier[]
+  /** When given, every receipt seal must verify over its checkpoint's root under one of these keys. */
+  receiptVerifiers?: readonly Verifier[]
 }
 
 export interface FsckReport {
@@ -145,14 +145,19 @@ function checkCheckpoint (record: CheckpointRecord, rootHash: Uint8Array, option
     const checkpoint = parseCheckpoint(parseNote(record.note).text)
     if (checkpoint.origin !== options.origin) fail(`${at} names origin ${checkpoint.origin}`)
     if (checkpoint.size !== record.size || !equalBytes(checkpoint.rootHash, record.rootHash)) fail(`${at}: its note says otherwise`)
-    if (options.noteVerifier !== undefined) openCheckpoint(record.note, options.noteVerifier)
+    if (options.noteVerifiers !== undefined) openCheckpoint(record.note, options.noteVerifiers)
   } catch (err) {
     fail(`${at}: ${(err as Error).message}`)
   }
-  if (record.seal.length > 0 && options.receiptVerifier !== undefined) {
+  if (options.receiptVerifiers !== undefined) {
+    if (record.seal.length === 0) {
+      fail(`${at} has no receipt seal`)
+      return
+    }
     try {
       const seal = decodeSeal(record.seal)
-      if (!options.receiptVerifier.verify(sigStructure(seal.protectedBytes, record.rootHash), seal.signature)) fail(`${at}: receipt seal does not verify`)
+      const signed = sigStructure(seal.protectedBytes, record.rootHash)
+      if (!options.receiptVerifiers.some((v) => v.verify(signed, seal.signature))) fail(`${at}: receipt seal does not verify`)
     } catch (err) {
       fail(`${at}: receipt seal: ${(err as Error).message}`)
     }

@@ -61,10 +61,13 @@ export interface MirrorOptions {
   db: LogDatabase
   /** The mirrored log's origin. */
   origin: string
-  /** The origin's log key: every stored checkpoint is signed by it. */
-  verifier: NoteVerifier
-  /** The origin's receipt key: when given, seals must verify over the checkpoint's root. */
-  receiptVerifier?: Verifier
+  /** The origin's log keys (all named after the origin): every stored checkpoint is signed by one of them. */
+  verifiers: readonly NoteVerifier[]
+  /**
+   * The origin's receipt keys known now (asked at each append, so that a mirror follows a key change):
+   * every stored checkpoint comes with a receipt seal that verifies over its root under one of them.
+   */
+  receiptVerifiers: () => readonly Verifier[]
   sync?: boolean
   tileCacheBytes?: number
 }
@@ -75,14 +78,14 @@ export interface PublishedCheckpoint {
   rootHash: Uint8Array
   /** The signed note: checkpoint text, blank line, signature lines. */
   note: string
-  /** The receipt seal for this size; undefined for a mirrored checkpoint that came without one. */
+  /** The receipt seal for this size; undefined only in a mirror's records from before seals were required. */
   seal: ReceiptSeal | undefined
 }
 
-/** An origin's signed checkpoint (with its receipt seal when it has one), as a mirror receives it. */
+/** An origin's signed checkpoint and its receipt seal, as a mirror receives it (a missing seal is refused). */
 export interface MirroredCheckpoint {
   note: string | Uint8Array
-  seal?: Uint8Array | ReceiptSeal | undefined
+  seal: Uint8Array | ReceiptSeal | undefined
 }
 
 export type CheckpointListener = (checkpoint: PublishedCheckpoint) => void
@@ -94,8 +97,8 @@ interface Signing {
 }
 
 interface Mirroring {
-  verifier: NoteVerifier
-  receiptVerifier: Verifier | undefined
+  verifiers: readonly NoteVerifier[]
+  receiptVerifiers: () => readonly Verifier[]
 }
 
 const ENTRY_ID = /^[0-9a-f]{64}$/
@@ -165,9 +168,9 @@ export class Log {
 
   /** Opens (or creates) a mirror of another origin's log. */
   static async openMirror (options: MirrorOptions): Promise<Log> {
-    if (options.verifier.name !== options.origin) throw new TypeError('the verifier\'s name must be the origin')
+    if (options.verifiers.length === 0 || options.verifiers.some((v) => v.name !== options.origin)) throw new TypeError('the log keys must be named after the origin')
     const log = new Log(options.db, options.origin, options.sync ?? true, options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES,
-      undefined, { verifier: options.verifier, receiptVerifier: options.receiptVerifier })
+      undefined, { verifiers: options.verifiers, receiptVerifiers: options.receiptVerifiers })
     await log.#exclusive(() => log.#recover())
     return log
   }
@@ -365,10 +368,11 @@ export class Log {
   /**
    * Mirror only: appends the origin's next entries with the origin's signed checkpoints for sizes they
    * reach, in size order, the last one exactly at the mirror's size plus the entries. Stored in one
-   * atomic write only if every checkpoint verifies under the origin's key, the root recomputed at each
-   * size equals its root, and each seal (if given) verifies over that root. Otherwise nothing changes:
-   * UNKNOWN_ORIGIN / BAD_SIGNATURE / MALFORMED (checkpoint), CONFLICT (sizes), BAD_PROOF (root),
-   * TOO_LARGE (entry). Resolves with the last checkpoint.
+   * atomic write only if every checkpoint verifies under one of the origin's log keys, the root
+   * recomputed at each size equals its root, and each comes with a receipt seal that verifies over that
+   * root. Only the log keys' verified signature lines are stored. Otherwise nothing changes:
+   * UNKNOWN_ORIGIN / BAD_SIGNATURE / MALFORMED (checkpoint, or no seal), CONFLICT (sizes), BAD_PROOF
+   * (root), TOO_LARGE (entry). Resolves with the last checkpoint.
    */
   async appendVerified (entries: readonly Uint8Array[], checkpoints: readonly MirroredCheckpoint[]): Promise<PublishedCheckpoint> {
     const mirroring = this.#mirroring
@@ -389,10 +393,11 @@ export class Log {
       at += entry.length
       return { entry: copy.subarray(at - entry.length, at), leafHash: leafHash(entry) }
     })
-    const opened = checkpoints.map(({ note, seal }) => ({
-      ...openCheckpoint(note, mirroring.verifier),
-      seal: seal === undefined ? undefined : seal instanceof Uint8Array ? decodeSeal(seal) : seal,
-    }))
+    const opened = checkpoints.map(({ note, seal }) => {
+      const { checkpoint, note: parsed, verified } = openCheckpoint(note, mirroring.verifiers)
+      if (seal === undefined) throw new ScittError('MALFORMED', `the checkpoint of size ${checkpoint.size} came without its receipt seal`)
+      return { checkpoint, text: parsed.text, verified, seal: seal instanceof Uint8Array ? decodeSeal(seal) : seal }
+    })
     return this.#exclusive(async () => {
       if (this.#closed) throw new ScittError('INTERNAL', 'the log is closed')
       if (this.#broken !== undefined) await this.#recover()
@@ -407,18 +412,19 @@ export class Log {
         throw new ScittError('CONFLICT', `checkpoint sizes must increase from the mirror's size ${base}`, { details: { size: base } })
       }
       const { edge, puts, roots } = this.#edge.extend(leaves, sizes)
-      const records = opened.map(({ checkpoint, note, seal }, i): CheckpointRecord => {
+      const receiptVerifiers = mirroring.receiptVerifiers()
+      const records = opened.map(({ checkpoint, text, verified, seal }, i): CheckpointRecord => {
         const rootHash = roots[i]!
         if (!equalBytes(rootHash, checkpoint.rootHash)) {
           throw new ScittError('BAD_PROOF', `the entries do not reproduce the root of ${this.origin} at size ${checkpoint.size}`, {
             details: { size: checkpoint.size, expected: toHex(checkpoint.rootHash), computed: toHex(rootHash) },
           })
         }
-        if (seal !== undefined && mirroring.receiptVerifier !== undefined &&
-          !mirroring.receiptVerifier.verify(sigStructure(seal.protectedBytes, rootHash), seal.signature)) {
-          throw new ScittError('BAD_SIGNATURE', `the receipt seal does not verify over the root of size ${checkpoint.size}`)
+        const signed = sigStructure(seal.protectedBytes, rootHash)
+        if (!receiptVerifiers.some((v) => v.verify(signed, seal.signature))) {
+          throw new ScittError('BAD_SIGNATURE', `the receipt seal does not verify over the root of size ${checkpoint.size} under the origin's receipt keys`)
         }
-        return { size: checkpoint.size, rootHash, note: formatNote(note), seal: seal === undefined ? new Uint8Array(0) : encodeSeal(seal) }
+        return { size: checkpoint.size, rootHash, note: formatNote({ text, signatures: verified }), seal: encodeSeal(seal) }
       })
       // A mirror indexes every entry without reading the index first: an entry its origin logged twice
       // is found at its latest occurrence (the last put of a key in a batch wins), whose receipt is as
@@ -441,7 +447,7 @@ export class Log {
       ...options,
       origin: this.origin,
       unique: this.#mirroring === undefined,
-      ...(this.#mirroring !== undefined && options.noteVerifier === undefined ? { noteVerifier: this.#mirroring.verifier } : {}),
+      ...(this.#mirroring !== undefined && options.noteVerifiers === undefined ? { noteVerifiers: this.#mirroring.verifiers } : {}),
     }))
   }
 

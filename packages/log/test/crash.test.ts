@@ -92,7 +92,7 @@ describe('Log killed with SIGKILL under load', function () {
         published.set(cp.size, toHex(cp.rootHash))
         resigned++
       }
-      const report = await log.fsck({ noteVerifier, receiptVerifier })
+      const report = await log.fsck({ noteVerifiers: [noteVerifier], receiptVerifiers: [receiptVerifier] })
       assert.deepEqual(report.errors, [])
       assert.equal(report.size, size)
       await log.close()

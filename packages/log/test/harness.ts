@@ -216,7 +216,7 @@ export interface Acknowledged {
  * was ever signed with two roots; receipts and proofs verify.
  */
 export async function checkLog (log: Log, acknowledged: Iterable<Acknowledged>, record: SignatureRecord, sizes: Iterable<number> = []): Promise<void> {
-  const report = await log.fsck({ noteVerifier, receiptVerifier })
+  const report = await log.fsck({ noteVerifiers: [noteVerifier], receiptVerifiers: [receiptVerifier] })
   assert.deepEqual(report.errors, [])
   assert.ok(report.ok)
   const latest = log.latestCheckpoint()!

@@ -294,7 +294,7 @@ for (const backend of [memoryBackend(), levelBackend()] as Backend[]) {
         const leaves = await leavesFromBundles(log, size)
         assert.ok(equalBytes(mth(leaves), log.latestCheckpoint()!.rootHash))
         await checkTiles(log, leaves)
-        const report = await log.fsck({ noteVerifier, receiptVerifier })
+        const report = await log.fsck({ noteVerifiers: [noteVerifier], receiptVerifiers: [receiptVerifier] })
         assert.deepEqual(report.errors, [])
         assert.equal(report.entries, size)
         for (const index of [0, 255, 256, 65_535, 65_536, 69_999]) {

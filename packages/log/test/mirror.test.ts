@@ -1,13 +1,14 @@
 /** Mirror mode: another origin's entries, stored only with the origin's signed checkpoint whose root they reproduce. */
 import assert from 'node:assert/strict'
 import {
-  ed25519NoteSigner, ed25519NoteVerifier, entryId, equalBytes, formatNote, isScittError, sha256Digest, signCheckpoint, utf8, verifyReceipt,
+  cosignCheckpoint, cosignatureSigner, ed25519NoteSigner, ed25519NoteVerifier, entryId, equalBytes, formatNote, isScittError, parseNote,
+  sealCheckpoint, sha256Digest, signCheckpoint, signNote, utf8, verifyReceipt,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log, type LogDatabase, type PublishedCheckpoint } from '@scitt/log'
 import {
   ORIGIN, SignatureRecord, entryOf, leavesFromBundles, logOptions, memoryBackend, mth, noteVerifier, oracleLeafHash,
-  receiptSigner, receiptVerifier,
+  receiptProtected, receiptSigner, receiptVerifier,
 } from './harness.js'
 
 const backend = memoryBackend()
@@ -30,7 +31,7 @@ describe('Log as a mirror', function () {
   })
 
   async function mirror (): Promise<Log> {
-    return Log.openMirror({ db: mirrorDb, origin: ORIGIN, verifier: noteVerifier, receiptVerifier })
+    return Log.openMirror({ db: mirrorDb, origin: ORIGIN, verifiers: [noteVerifier], receiptVerifiers: () => [receiptVerifier] })
   }
 
   async function code (promise: Promise<unknown>): Promise<string> {
@@ -60,7 +61,7 @@ describe('Log as a mirror', function () {
     assert.deepEqual(await m.consistencyProof(50, 300), await origin.consistencyProof(50, 300))
     const leaves = await leavesFromBundles(m, 300)
     assert.ok(equalBytes(mth(leaves), latest.rootHash))
-    const report = await m.fsck({ receiptVerifier })
+    const report = await m.fsck({ receiptVerifiers: [receiptVerifier] })
     assert.deepEqual(report.errors, [])
     assert.equal(report.checkpoints, checkpoints.length)
     const restarted = await mirror()
@@ -78,7 +79,7 @@ describe('Log as a mirror', function () {
     assert.deepEqual((await m.checkpointsAfter(some[0]!.size, 2)).map((cp) => cp.note), some.slice(1, 3).map((cp) => cp.note))
     assert.deepEqual(await m.checkpointsAfter(last.size, 10), [])
     for (const index of [0, some[0]!.size, last.size - 1]) assert.deepEqual(await m.receipt(index), await origin.receipt(index), 'receipts at the first covering checkpoint, as the origin mints them')
-    assert.deepEqual((await m.fsck({ receiptVerifier })).errors, [])
+    assert.deepEqual((await m.fsck({ receiptVerifiers: [receiptVerifier] })).errors, [])
   })
 
   it('rejects a batch when any intermediate root or size is wrong, and stores nothing of it', async () => {
@@ -121,18 +122,52 @@ describe('Log as a mirror', function () {
     const badSeal = { ...cp.seal!, signature: receiptSigner.sign(utf8('something else')) }
     assert.equal(await code(m.appendVerified(slice, [{ note: cp.note, seal: badSeal }])), 'BAD_SIGNATURE')
     assert.equal(await code(m.appendVerified(slice, [{ note: cp.note.replace(/\n\n.*$/s, '\n'), seal: cp.seal }])), 'MALFORMED')
+    // Without its seal the mirror could never mint receipts (nor pass them on): refused.
+    assert.equal(await code(m.appendVerified(slice, [{ note: cp.note, seal: undefined }])), 'MALFORMED')
     assert.equal(m.latestCheckpoint(), undefined)
-    // A checkpoint without a seal is stored; receipts then cannot be minted.
-    await m.appendVerified(slice, [{ note: cp.note }])
-    assert.equal(await code(m.receipt(0)), 'NOT_FOUND')
+    await m.appendVerified(slice, [{ note: cp.note, seal: cp.seal }])
+    verifyReceipt(await m.receipt(0), { entry: slice[0]! }, receiptVerifier)
+  })
+
+  it('stores only the log keys\' verified signature lines of a checkpoint', async () => {
+    const m = await mirror()
+    const cp = checkpoints[0]!
+    const witness = cosignatureSigner('witness.example/w', sha256Digest(utf8('w')), () => 1_700_000_000, nodeSignatures)
+    const stranger = ed25519NoteSigner('stranger.example/k', sha256Digest(utf8('s')), nodeSignatures)
+    const note = parseNote(cp.note)
+    const junk = formatNote({ text: note.text, signatures: [...note.signatures, cosignCheckpoint(note.text, witness), ...signNote(note.text, [stranger]).signatures] })
+    assert.equal(parseNote(junk).signatures.length, 3)
+    const stored = await m.appendVerified(entries.slice(0, cp.size), [{ note: junk, seal: cp.seal }])
+    assert.equal(stored.note, cp.note, 'the unverified lines are dropped')
+    assert.equal(m.latestCheckpoint()!.note, cp.note)
+  })
+
+  it('accepts a checkpoint under any listed log key, and a seal under any receipt key known at the append', async () => {
+    const rotatedSeed = sha256Digest(utf8('rotated log key'))
+    const rotated = ed25519NoteSigner(ORIGIN, rotatedSeed, nodeSignatures)
+    const rotatedVerifier = ed25519NoteVerifier(ORIGIN, nodeSignatures.signer('Ed25519', rotatedSeed).publicKey, nodeSignatures)
+    const newReceiptSigner = nodeSignatures.signer('Ed25519', sha256Digest(utf8('new receipt key')))
+    const receiptKeys = [receiptVerifier]
+    const m = await Log.openMirror({ db: mirrorDb, origin: ORIGIN, verifiers: [noteVerifier, rotatedVerifier], receiptVerifiers: () => receiptKeys })
+    const [a, b] = [checkpoints[0]!, checkpoints[1]!]
+    await m.appendVerified(entries.slice(0, a.size), [{ note: a.note, seal: a.seal }])
+    // The origin's next checkpoint, signed with its second key and sealed with a new receipt key.
+    const next = formatNote(signCheckpoint({ origin: ORIGIN, size: b.size, rootHash: b.rootHash, extensions: [] }, rotated))
+    const newSeal = sealCheckpoint(receiptProtected, b.rootHash, newReceiptSigner)
+    assert.equal(await code(m.appendVerified(entries.slice(a.size, b.size), [{ note: next, seal: newSeal }])), 'BAD_SIGNATURE', 'the new receipt key is not known yet')
+    receiptKeys.push(nodeSignatures.verifier('Ed25519', newReceiptSigner.publicKey))
+    const stored = await m.appendVerified(entries.slice(a.size, b.size), [{ note: next, seal: newSeal }])
+    assert.equal(stored.size, b.size)
+    assert.deepEqual((await m.fsck({ receiptVerifiers: receiptKeys })).errors, [])
+    assert.match((await m.fsck({ receiptVerifiers: [receiptVerifier] })).errors.join('\n'), new RegExp(`checkpoint ${b.size}: receipt seal does not verify`))
   })
 
   it('indexes an entry the origin logged twice at one of its occurrences, and fsck accepts it', async () => {
-    const other = await Log.openMirror({ db: mirrorDb, origin: 'twice.example/log', verifier: twiceVerifier })
+    const other = await Log.openMirror({ db: mirrorDb, origin: 'twice.example/log', verifiers: [twiceVerifier], receiptVerifiers: () => [receiptVerifier] })
     const dup = [entryOf('a'), entryOf('b'), entryOf('a')]
     const rootHash = mth(dup.map(oracleLeafHash))
     const note = formatNote(signCheckpoint({ origin: 'twice.example/log', size: 3, rootHash, extensions: [] }, twiceSigner))
-    await other.appendVerified(dup, [{ note }])
+    await other.appendVerified(dup, [{ note, seal: sealCheckpoint(receiptProtected, rootHash, receiptSigner) }])
     assert.ok([0, 2].includes((await other.indexOf(entryId(entryOf('a'))))!))
     assert.equal(await other.indexOf(entryId(entryOf('b'))), 1)
     assert.deepEqual((await other.fsck()).errors, [])

@@ -71,12 +71,13 @@ export default async function (bench: Bench): Promise<void> {
     const peer = multiaddr(info.multiaddr)
     await network.dial(peer)
     const limits = { maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER, timeoutMs: 10_000 }
+    const receiptVerifier = nodeSignatures.verifier('ES256', fromHex(info.receiptPublicKey))
     const log = await Log.openMirror({
       // As in a node: the mirrored log in its sublevel of the node's database (node.ts).
       db: mirrorDatabase(await open('node'), `m-${originHash(ORIGIN)}`),
       origin: ORIGIN,
-      verifier: ed25519NoteVerifier(ORIGIN, fromHex(info.logPublicKey), nodeSignatures),
-      receiptVerifier: nodeSignatures.verifier('ES256', fromHex(info.receiptPublicKey)),
+      verifiers: [ed25519NoteVerifier(ORIGIN, fromHex(info.logPublicKey), nodeSignatures)],
+      receiptVerifiers: () => [receiptVerifier],
       sync: false,
     })
     const client = network

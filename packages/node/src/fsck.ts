@@ -1,16 +1,17 @@
 /**
  * `scitt-node fsck`: re-derives every root of the node's log from its stored entries (the log's fsck)
  * and checks every checkpoint signature and receipt seal with the node's own keys; then the same for
- * each mirrored log the config lists, with the origin's key from the trust policy and its receipt key
- * from the descriptor the node kept. Read-only.
+ * each mirrored log the config lists, with the origin's log keys from the trust policy and the receipt
+ * keys the node kept from its descriptors (receipt-keys.ts). Read-only.
  */
 import { Level } from 'level'
-import { decodeCoseKey, originHash, ed25519NoteVerifier, fromBase64Url, parseSkey, type Verifier } from '@scitt/core'
+import { originHash, ed25519NoteVerifier, parseSkey } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { LEVELDB_OPTIONS, fsck, type FsckReport, type LogDatabase } from '@scitt/log'
 import type { NodeConfig } from './config.js'
 import { openDescriptor } from './federation/descriptor.js'
 import { loadReceiptKey, loadSkey } from './keys.js'
+import { keptReceiptKeys, receiptVerifierOf } from './mirror/receipt-keys.js'
 import { LEGACY_KEYS, STORE_KEYS } from './store-layout.js'
 
 export interface NodeFsckReport extends FsckReport {
@@ -28,21 +29,24 @@ export async function fsckNode (config: NodeConfig): Promise<NodeFsckReport> {
     const own = await fsck(db as unknown as LogDatabase, {
       origin: config.origin,
       unique: true,
-      noteVerifier: ed25519NoteVerifier(config.origin, logPublicKey, nodeSignatures),
-      receiptVerifier: nodeSignatures.verifier(receipt.coseKey.algorithm, receipt.coseKey.publicKey),
+      noteVerifiers: [ed25519NoteVerifier(config.origin, logPublicKey, nodeSignatures)],
+      receiptVerifiers: [nodeSignatures.verifier(receipt.coseKey.algorithm, receipt.coseKey.publicKey)],
     })
     const mirrors: NodeFsckReport['mirrors'] = []
     const federation = db.sublevel<string, Uint8Array>('federation', { keyEncoding: 'utf8', valueEncoding: 'view' })
     for (const origin of config.federation?.mirror ?? []) {
-      const noteVerifier = config.federation!.trust.logVerifiers(origin)[0]!
-      // A data dir not yet opened by a node of the current layout keeps the descriptor under the earlier key.
-      const kept = await federation.get(STORE_KEYS.mirrorDescriptor(origin)) ?? await federation.get(LEGACY_KEYS.mirrorDescriptor(origin))
-      const receiptVerifier = await keptReceiptVerifier(kept, (o) => config.federation!.trust.logVerifiers(o))
+      const noteVerifiers = config.federation!.trust.logVerifiers(origin)
+      const receiptKeys = await keptReceiptKeys(federation, origin)
+      // A data dir not yet opened by a node that keeps receipt keys has only the descriptor (under the earlier key, before the current layout).
+      const kept = receiptKeys.length > 0 ? undefined : await federation.get(STORE_KEYS.mirrorDescriptor(origin)) ?? await federation.get(LEGACY_KEYS.mirrorDescriptor(origin))
+      const keptKey = kept === undefined ? undefined : openDescriptor(kept, (o) => config.federation!.trust.logVerifiers(o)).receiptKey
+      if (keptKey !== undefined) receiptKeys.push(keptKey)
       const report = await fsck(db.sublevel<Uint8Array, Uint8Array>(`m-${originHash(origin)}`, { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as LogDatabase, {
         origin,
         unique: false,
-        noteVerifier,
-        ...(receiptVerifier === undefined ? {} : { receiptVerifier }),
+        noteVerifiers,
+        // No receipt key kept: the mirror has not opened yet, so it holds no seals to check.
+        ...(receiptKeys.length === 0 ? {} : { receiptVerifiers: receiptKeys.map(receiptVerifierOf) }),
       })
       mirrors.push({ origin, ...report })
     }
@@ -50,13 +54,4 @@ export async function fsckNode (config: NodeConfig): Promise<NodeFsckReport> {
   } finally {
     await db.close()
   }
-}
-
-/** The receipt key of the origin's kept descriptor (undefined when the mirror has none yet). */
-async function keptReceiptVerifier (signed: Uint8Array | undefined, keysFor: Parameters<typeof openDescriptor>[1]): Promise<Verifier | undefined> {
-  if (signed === undefined) return undefined
-  const receiptKey = openDescriptor(signed, keysFor).receiptKey
-  if (receiptKey === undefined) return undefined
-  const key = decodeCoseKey(fromBase64Url(receiptKey))
-  return nodeSignatures.verifier(key.algorithm, key.publicKey)
 }

@@ -4,11 +4,13 @@
  *
  *   witness/<origin hash>                 the witness's latest cosigned checkpoint of an origin (witness-store.ts)
  *   evidence/<evidence id>                equivocation evidence, JSON (equivocation.ts)
- *   mirror-descriptor/<origin hash>       a mirrored origin's signed descriptor, its receipt key (mirrors.ts)
+ *   mirror-descriptor/<origin hash>       a mirrored origin's latest signed descriptor (mirrors.ts)
+ *   mirror-receipt-keys/<origin hash>     every receipt key a mirrored origin announced (receipt-keys.ts)
  *   cross-register-cursor/<origin hash>   u64be: the next mirrored entry to cross-register (cross-registration.ts)
  *
- * Data dirs written before this layout kept the last two as `<kind>!<origin>`; `migrateStoreLayout`
- * rewrites them once, in one atomic batch, when the node opens its database.
+ * Data dirs written before this layout kept `mirror-descriptor` and `cross-register-cursor` as
+ * `<kind>!<origin>`; `migrateStoreLayout` rewrites them once, in one atomic batch, when the node opens
+ * its database.
  */
 import { originHash } from '@scitt/core'
 
@@ -17,6 +19,7 @@ export const STORE_KEYS = {
   evidence: (id: string): string => `evidence/${id}`,
   evidenceRange: { gte: 'evidence/', lt: 'evidence0' },
   mirrorDescriptor: (origin: string): string => `mirror-descriptor/${originHash(origin)}`,
+  mirrorReceiptKeys: (origin: string): string => `mirror-receipt-keys/${originHash(origin)}`,
   crossRegisterCursor: (origin: string): string => `cross-register-cursor/${originHash(origin)}`,
 } as const
 

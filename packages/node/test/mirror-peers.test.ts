@@ -41,7 +41,7 @@ describe('a mirror and the peers it fetches from', function () {
     dbs.push(db)
     return db as unknown as LogDatabase
   }
-  const mirrorLog = async (name: string): Promise<Log> => Log.openMirror({ db: await open(name), origin: ORIGIN, verifier: noteVerifier, receiptVerifier, sync: false })
+  const mirrorLog = async (name: string): Promise<Log> => Log.openMirror({ db: await open(name), origin: ORIGIN, verifiers: [noteVerifier], receiptVerifiers: () => [receiptVerifier], sync: false })
 
   /** A peer answering from the origin's log through the protocol's encoder, then `tamper`. */
   const peer = (tamper?: Tamper) => async (resource: string): Promise<Uint8Array> => {
@@ -81,7 +81,7 @@ describe('a mirror and the peers it fetches from', function () {
   async function assertSameAsOrigin (log: Log): Promise<void> {
     assert.equal(log.latestCheckpoint()!.size, SIZE)
     assert.ok(equalBytes(log.latestCheckpoint()!.rootHash, origin.latestCheckpoint()!.rootHash))
-    assert.deepEqual((await log.fsck({ receiptVerifier })).errors, [])
+    assert.deepEqual((await log.fsck({ receiptVerifiers: [receiptVerifier] })).errors, [])
     for (const index of [0, 255, 256, 699]) assert.deepEqual(await log.receipt(index), await origin.receipt(index))
   }
 

@@ -158,7 +158,7 @@ describe('mirrors over libp2p (iot mirrored by firmware and containers, loopback
     const db = new Level<Uint8Array, Uint8Array>(join(root, 'http-mirror'), { keyEncoding: 'view', valueEncoding: 'view' })
     await db.open()
     try {
-      const log = await Log.openMirror({ db: db as unknown as LogDatabase, origin: keys.iot.origin, verifier: keys.iot.logVerifier, receiptVerifier: nodeSignatures.verifier(coseKey.algorithm, coseKey.publicKey), sync: false })
+      const log = await Log.openMirror({ db: db as unknown as LogDatabase, origin: keys.iot.origin, verifiers: [keys.iot.logVerifier], receiptVerifiers: () => [nodeSignatures.verifier(coseKey.algorithm, coseKey.publicKey)], sync: false })
       const mirror = new Mirror({ origin: keys.iot.origin, log, source, logger: silentLogger() })
       mirror.sync()
       await mirror.idle()

@@ -38,12 +38,12 @@ function memoryDb (): FederationDb {
 
 interface TestWitness { url: string, store: WitnessStore, close: () => Promise<void> }
 
-async function startWitness (db: FederationDb, keys: (origin: string) => NoteVerifier | undefined = (o) => (o === ORIGIN ? logVerifier : undefined)): Promise<TestWitness> {
+async function startWitness (db: FederationDb, keys: (origin: string) => NoteVerifier[] = (o) => (o === ORIGIN ? [logVerifier] : [])): Promise<TestWitness> {
   const store = new WitnessStore(db)
   const witness = new Witness({
     store,
     cosigner: cosignatureSigner('witness.example/w1', witnessSeed, () => 1700000000, nodeSignatures),
-    logVerifier: keys,
+    logKeys: keys,
   })
   const handler = addCheckpointHandler(witness)
   const server: Server = createServer((req, res) => {
@@ -99,7 +99,7 @@ describe('witness: POST /add-checkpoint (C2SP tlog-witness)', function () {
   })
 
   it('404: an origin the witness does not know', async () => {
-    const other = await startWitness(memoryDb(), () => undefined)
+    const other = await startWitness(memoryDb(), () => [])
     try {
       const res = await add(other, v.add_checkpoint_body)
       assert.equal(res.status, 404)

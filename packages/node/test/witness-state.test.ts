@@ -26,8 +26,8 @@ function memoryDb (): FederationDb {
   return new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as FederationDb
 }
 
-function witnessOf (store: WitnessStore, keys: (origin: string) => NoteVerifier | undefined = (o) => (o === ORIGIN ? logVerifier : undefined)): Witness {
-  return new Witness({ store, cosigner: cosignatureSigner('witness.example/w1', witnessSeed, () => 1700000000, nodeSignatures), logVerifier: keys })
+function witnessOf (store: WitnessStore, keys: (origin: string) => NoteVerifier[] = (o) => (o === ORIGIN ? [logVerifier] : [])): Witness {
+  return new Witness({ store, cosigner: cosignatureSigner('witness.example/w1', witnessSeed, () => 1700000000, nodeSignatures), logKeys: keys })
 }
 
 /** A well-formed request for origin `origin` (signed, by a key the witness does not trust). */

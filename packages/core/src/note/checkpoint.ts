@@ -80,22 +80,25 @@ export interface OpenedCheckpoint {
 }
 
 /**
- * Parses and verifies a signed checkpoint. `verifier` is the origin's log key: its name must equal the
- * checkpoint's origin (UNKNOWN_ORIGIN otherwise) and it must have signed the note (BAD_SIGNATURE).
- * Signatures by `extraVerifiers` (e.g. witnesses) are verified too; any known signature that fails is
- * BAD_SIGNATURE. Unknown signatures are ignored.
+ * Parses and verifies a signed checkpoint. `logKeys` are the origin's log key or keys (a policy may list
+ * several, e.g. across a key rotation): each must be named after the checkpoint's origin (UNKNOWN_ORIGIN
+ * otherwise) and at least one must have signed the note (BAD_SIGNATURE). Signatures by `extraVerifiers`
+ * (e.g. witnesses) are verified too; any known signature that fails is BAD_SIGNATURE. Unknown
+ * signatures are ignored.
  */
 export function openCheckpoint (
-  input: Uint8Array | string, verifier: NoteVerifier, extraVerifiers: readonly NoteVerifier[] = [],
+  input: Uint8Array | string, logKeys: NoteVerifier | readonly NoteVerifier[], extraVerifiers: readonly NoteVerifier[] = [],
 ): OpenedCheckpoint {
   const note = parseNote(input)
   const checkpoint = parseCheckpoint(note.text)
-  if (checkpoint.origin !== verifier.name) {
-    throw new ScittError('UNKNOWN_ORIGIN', `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not the log key's name ${JSON.stringify(verifier.name)}`)
+  const keys: readonly NoteVerifier[] = Array.isArray(logKeys) ? logKeys : [logKeys as NoteVerifier]
+  const stranger = keys.find((k) => k.name !== checkpoint.origin)
+  if (keys.length === 0 || stranger !== undefined) {
+    throw new ScittError('UNKNOWN_ORIGIN', `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not the log key's name ${JSON.stringify(stranger?.name ?? '(no log key)')}`)
   }
-  const verified = verifyNote(note, [verifier, ...extraVerifiers])
-  if (!verified.some((s) => s.name === verifier.name && s.keyId === verifier.keyId)) {
-    throw new ScittError('BAD_SIGNATURE', `checkpoint is not signed by the log key ${verifier.name}+${formatKeyId(verifier.keyId)}`, {
+  const verified = verifyNote(note, [...keys, ...extraVerifiers])
+  if (!verified.some((s) => keys.some((k) => s.name === k.name && s.keyId === k.keyId))) {
+    throw new ScittError('BAD_SIGNATURE', `checkpoint is not signed by the log key ${keys.map((k) => `${k.name}+${formatKeyId(k.keyId)}`).join(' or ')}`, {
       details: { reason: 'no-log-signature' },
     })
   }

@@ -97,8 +97,8 @@ export type AddCheckpointOutcome =
 
 export interface AddCheckpointInput {
   request: AddCheckpointRequest
-  /** The log key the witness trusts for the checkpoint's origin; undefined when the origin is unknown. */
-  logVerifier: NoteVerifier | undefined
+  /** The log keys the witness trusts for the checkpoint's origin (each named after it); none when the origin is unknown. */
+  logKeys: readonly NoteVerifier[]
   /** The witness's latest cosigned state for the origin; undefined if it never cosigned one. */
   known: { size: number, rootHash: Uint8Array } | undefined
 }
@@ -110,12 +110,12 @@ function reject (status: AddCheckpointStatus, code: ErrorCode, reason: string): 
 /**
  * The pure core of a witness's `add-checkpoint` (C2SP tlog-witness; HEAD semantics). Checks, in order:
  * 400 a malformed request (it has to be parsed before its origin is known); 404 no key for the origin;
- * 403 no valid signature by the log key, or a failing one; 400 old size > checkpoint size; 409 old size
+ * 403 no valid signature by one of the log keys, or a failing one; 400 old size > checkpoint size; 409 old size
  * ≠ known size (0 if none), with `knownSize`; 422 a size-0 checkpoint whose root is not SHA-256(""), a
  * non-empty proof with old size 0, a same-size checkpoint with a different root, or a failing
  * consistency proof. 200 means: cosign `note.text`, then store (size, root) atomically with this check.
  */
-export function evaluateAddCheckpoint ({ request, logVerifier, known }: AddCheckpointInput): AddCheckpointOutcome {
+export function evaluateAddCheckpoint ({ request, logKeys, known }: AddCheckpointInput): AddCheckpointOutcome {
   let note: Note
   let checkpoint: Checkpoint
   try {
@@ -130,11 +130,11 @@ export function evaluateAddCheckpoint ({ request, logVerifier, known }: AddCheck
     if (isScittError(err)) return reject(400, err.code, err.message)
     throw err
   }
-  if (logVerifier === undefined || logVerifier.name !== checkpoint.origin) {
+  if (logKeys.length === 0 || logKeys.some((k) => k.name !== checkpoint.origin)) {
     return reject(404, 'UNKNOWN_ORIGIN', `unknown origin ${JSON.stringify(checkpoint.origin)}`)
   }
   try {
-    verifyNote(note, [logVerifier])
+    verifyNote(note, logKeys)
   } catch (err) {
     if (isScittError(err)) return reject(403, err.code, err.message)
     throw err

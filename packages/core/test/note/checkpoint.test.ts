@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
   EMPTY_ROOT, MAX_NOTE_SIZE,
-  ed25519NoteSigner, formatCheckpoint, formatNote, fromHex, isScittError, noteSignerFromSkey, noteVerifierFromVkey,
+  ed25519NoteSigner, equalBytes, formatCheckpoint, formatNote, fromHex, isScittError, noteSignerFromSkey, noteVerifierFromVkey,
   openCheckpoint, parseCheckpoint, parseNote, sha256Digest, signCheckpoint, signNote, toBase64, toHex, utf8,
   type Checkpoint,
 } from '@scitt/core'
@@ -48,6 +48,18 @@ describe('note/checkpoint', () => {
     assert.throws(() => openCheckpoint(note, logVerifier), code('BAD_SIGNATURE'))
     // A tampered size breaks the log signature.
     assert.throws(() => openCheckpoint(v.checkpoint8.replace('\n8\n', '\n9\n'), logVerifier), code('BAD_SIGNATURE'))
+  })
+
+  it('accepts a signature by any of the listed log keys, and refuses a list naming another origin or none', () => {
+    const second = ed25519NoteSigner(ORIGIN, sha256Digest(utf8('second log key')))
+    const secondV = { name: second.name, keyId: second.keyId, verify: (msg: Uint8Array, sig: Uint8Array) => equalBytes(second.sign(msg), sig) }
+    const bySecond = formatNote(signNote(parseNote(v.checkpoint8).text, [second]))
+    assert.throws(() => openCheckpoint(bySecond, logVerifier), code('BAD_SIGNATURE'))
+    assert.deepEqual(openCheckpoint(bySecond, [logVerifier, secondV]).verified.map((s) => s.keyId), [second.keyId])
+    assert.equal(openCheckpoint(v.checkpoint8, [logVerifier, secondV]).checkpoint.size, 8)
+    const otherV = { ...secondV, name: 'example.com/other' }
+    assert.throws(() => openCheckpoint(v.checkpoint8, [logVerifier, otherV]), code('UNKNOWN_ORIGIN'))
+    assert.throws(() => openCheckpoint(v.checkpoint8, []), code('UNKNOWN_ORIGIN'))
   })
 
   it('parses extension lines and size 0 (the empty root is left to verifiers)', () => {

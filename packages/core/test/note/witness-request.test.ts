@@ -37,7 +37,7 @@ describe('note/witness-request', () => {
   it('answers 200 for the fixture request with known {size 4, root of checkpoint4}', () => {
     const request = parseAddCheckpointRequest(v.add_checkpoint_body)
     const known = { size: 4, rootHash: parseCheckpoint(parseNote(v.checkpoint4).text).rootHash }
-    const outcome = evaluateAddCheckpoint({ request, logVerifier, known })
+    const outcome = evaluateAddCheckpoint({ request, logKeys: [logVerifier], known })
     assert.equal(outcome.status, 200)
     if (outcome.status !== 200) return
     assert.equal(outcome.checkpoint.size, 8)
@@ -49,15 +49,15 @@ describe('note/witness-request', () => {
     for (let size1 = 1; size1 < 8; size1++) {
       const outcome = evaluateAddCheckpoint({
         request: { oldSize: size1, proof: consistency(size1, 8), checkpoint: signed(8) },
-        logVerifier,
+        logKeys: [logVerifier],
         known: { size: size1, rootHash: root(size1) },
       })
       assert.equal(outcome.status, 200, `${size1} → 8`)
     }
-    assert.equal(evaluateAddCheckpoint({ request: { oldSize: 0, proof: [], checkpoint: signed(8) }, logVerifier, known: undefined }).status, 200)
-    assert.equal(evaluateAddCheckpoint({ request: { oldSize: 8, proof: [], checkpoint: signed(8) }, logVerifier, known: { size: 8, rootHash: root(8) } }).status, 200)
-    assert.equal(evaluateAddCheckpoint({ request: { oldSize: 0, proof: [], checkpoint: signed(0, EMPTY_ROOT) }, logVerifier, known: undefined }).status, 200)
-    assert.equal(evaluateAddCheckpoint({ request: { oldSize: 0, proof: [], checkpoint: signed(3) }, logVerifier, known: { size: 0, rootHash: EMPTY_ROOT } }).status, 200)
+    assert.equal(evaluateAddCheckpoint({ request: { oldSize: 0, proof: [], checkpoint: signed(8) }, logKeys: [logVerifier], known: undefined }).status, 200)
+    assert.equal(evaluateAddCheckpoint({ request: { oldSize: 8, proof: [], checkpoint: signed(8) }, logKeys: [logVerifier], known: { size: 8, rootHash: root(8) } }).status, 200)
+    assert.equal(evaluateAddCheckpoint({ request: { oldSize: 0, proof: [], checkpoint: signed(0, EMPTY_ROOT) }, logKeys: [logVerifier], known: undefined }).status, 200)
+    assert.equal(evaluateAddCheckpoint({ request: { oldSize: 0, proof: [], checkpoint: signed(3) }, logKeys: [logVerifier], known: { size: 0, rootHash: EMPTY_ROOT } }).status, 200)
   })
 
   const good: AddCheckpointRequest = { oldSize: 4, proof: consistency(4, 8), checkpoint: v.checkpoint8 }
@@ -65,25 +65,25 @@ describe('note/witness-request', () => {
   const flipped = consistency(4, 8).map((h) => h.slice())
   flipped[0]![0]! ^= 1
   const cases: Array<[string, AddCheckpointInput, number, string, number?]> = [
-    ['a malformed checkpoint', { request: { ...good, checkpoint: 'garbage\n\n— x AAAAAAA=\n' }, logVerifier, known: known4 }, 400, 'MALFORMED'],
-    ['a non-canonical checkpoint', { request: { ...good, checkpoint: v.checkpoint8.replace('\n8\n', '\n08\n') }, logVerifier, known: known4 }, 400, 'MALFORMED'],
-    ['a 31-byte proof hash', { request: { ...good, proof: [new Uint8Array(31)] }, logVerifier, known: known4 }, 400, 'MALFORMED'],
-    ['a negative old size', { request: { ...good, oldSize: -1 }, logVerifier, known: known4 }, 400, 'MALFORMED'],
-    ['an unknown origin', { request: good, logVerifier: undefined, known: undefined }, 404, 'UNKNOWN_ORIGIN'],
-    ['a key for another origin', { request: good, logVerifier: noteVerifierFromVkey(v.witness_vkey), known: known4 }, 404, 'UNKNOWN_ORIGIN'],
-    ['a checkpoint signed by another key of the same name', { request: { ...good, checkpoint: signed(8, root(8), ORIGIN, stranger) }, logVerifier, known: known4 }, 403, 'BAD_SIGNATURE'],
-    ['a tampered log signature', { request: { ...good, checkpoint: v.checkpoint8.replace('YCEu6jrE', 'YCEu6jrF') }, logVerifier, known: known4 }, 403, 'BAD_SIGNATURE'],
-    ['old size above the checkpoint size', { request: { oldSize: 9, proof: [], checkpoint: v.checkpoint8 }, logVerifier, known: { size: 9, rootHash: root(8) } }, 400, 'MALFORMED'],
-    ['old size ≠ known size', { request: good, logVerifier, known: { size: 5, rootHash: root(5) } }, 409, 'CONFLICT', 5],
-    ['old size with nothing known', { request: good, logVerifier, known: undefined }, 409, 'CONFLICT', 0],
-    ['old 0 while a size is known', { request: { oldSize: 0, proof: [], checkpoint: v.checkpoint8 }, logVerifier, known: known4 }, 409, 'CONFLICT', 4],
-    ['a size-0 checkpoint with a non-empty root', { request: { oldSize: 0, proof: [], checkpoint: signed(0, root(1)) }, logVerifier, known: undefined }, 422, 'BAD_PROOF'],
-    ['a non-empty proof from old 0', { request: { oldSize: 0, proof: consistency(4, 8), checkpoint: v.checkpoint8 }, logVerifier, known: undefined }, 422, 'BAD_PROOF'],
-    ['a failing proof', { request: { ...good, proof: flipped }, logVerifier, known: known4 }, 422, 'BAD_PROOF'],
-    ['a proof of the wrong length', { request: { ...good, proof: consistency(3, 8) }, logVerifier, known: known4 }, 422, 'BAD_PROOF'],
-    ['a proof against another known root', { request: good, logVerifier, known: { size: 4, rootHash: root(3) } }, 422, 'BAD_PROOF'],
-    ['same size, different root', { request: { oldSize: 8, proof: [], checkpoint: v.checkpoint8 }, logVerifier, known: { size: 8, rootHash: root(7) } }, 422, 'INCONSISTENT'],
-    ['same size with a non-empty proof', { request: { oldSize: 8, proof: consistency(4, 8), checkpoint: v.checkpoint8 }, logVerifier, known: { size: 8, rootHash: root(8) } }, 422, 'BAD_PROOF'],
+    ['a malformed checkpoint', { request: { ...good, checkpoint: 'garbage\n\n— x AAAAAAA=\n' }, logKeys: [logVerifier], known: known4 }, 400, 'MALFORMED'],
+    ['a non-canonical checkpoint', { request: { ...good, checkpoint: v.checkpoint8.replace('\n8\n', '\n08\n') }, logKeys: [logVerifier], known: known4 }, 400, 'MALFORMED'],
+    ['a 31-byte proof hash', { request: { ...good, proof: [new Uint8Array(31)] }, logKeys: [logVerifier], known: known4 }, 400, 'MALFORMED'],
+    ['a negative old size', { request: { ...good, oldSize: -1 }, logKeys: [logVerifier], known: known4 }, 400, 'MALFORMED'],
+    ['an unknown origin', { request: good, logKeys: [], known: undefined }, 404, 'UNKNOWN_ORIGIN'],
+    ['a key for another origin', { request: good, logKeys: [noteVerifierFromVkey(v.witness_vkey)], known: known4 }, 404, 'UNKNOWN_ORIGIN'],
+    ['a checkpoint signed by another key of the same name', { request: { ...good, checkpoint: signed(8, root(8), ORIGIN, stranger) }, logKeys: [logVerifier], known: known4 }, 403, 'BAD_SIGNATURE'],
+    ['a tampered log signature', { request: { ...good, checkpoint: v.checkpoint8.replace('YCEu6jrE', 'YCEu6jrF') }, logKeys: [logVerifier], known: known4 }, 403, 'BAD_SIGNATURE'],
+    ['old size above the checkpoint size', { request: { oldSize: 9, proof: [], checkpoint: v.checkpoint8 }, logKeys: [logVerifier], known: { size: 9, rootHash: root(8) } }, 400, 'MALFORMED'],
+    ['old size ≠ known size', { request: good, logKeys: [logVerifier], known: { size: 5, rootHash: root(5) } }, 409, 'CONFLICT', 5],
+    ['old size with nothing known', { request: good, logKeys: [logVerifier], known: undefined }, 409, 'CONFLICT', 0],
+    ['old 0 while a size is known', { request: { oldSize: 0, proof: [], checkpoint: v.checkpoint8 }, logKeys: [logVerifier], known: known4 }, 409, 'CONFLICT', 4],
+    ['a size-0 checkpoint with a non-empty root', { request: { oldSize: 0, proof: [], checkpoint: signed(0, root(1)) }, logKeys: [logVerifier], known: undefined }, 422, 'BAD_PROOF'],
+    ['a non-empty proof from old 0', { request: { oldSize: 0, proof: consistency(4, 8), checkpoint: v.checkpoint8 }, logKeys: [logVerifier], known: undefined }, 422, 'BAD_PROOF'],
+    ['a failing proof', { request: { ...good, proof: flipped }, logKeys: [logVerifier], known: known4 }, 422, 'BAD_PROOF'],
+    ['a proof of the wrong length', { request: { ...good, proof: consistency(3, 8) }, logKeys: [logVerifier], known: known4 }, 422, 'BAD_PROOF'],
+    ['a proof against another known root', { request: good, logKeys: [logVerifier], known: { size: 4, rootHash: root(3) } }, 422, 'BAD_PROOF'],
+    ['same size, different root', { request: { oldSize: 8, proof: [], checkpoint: v.checkpoint8 }, logKeys: [logVerifier], known: { size: 8, rootHash: root(7) } }, 422, 'INCONSISTENT'],
+    ['same size with a non-empty proof', { request: { oldSize: 8, proof: consistency(4, 8), checkpoint: v.checkpoint8 }, logKeys: [logVerifier], known: { size: 8, rootHash: root(8) } }, 422, 'BAD_PROOF'],
   ]
   for (const [what, input, status, errorCode, knownSize] of cases) {
     it(`answers ${status} ${errorCode} for ${what}`, () => {
@@ -179,7 +179,7 @@ describe('note/witness-request', () => {
         assert.ok(isScittError(e), String(e))
         return
       }
-      const outcome = evaluateAddCheckpoint({ request, logVerifier, known: known4 })
+      const outcome = evaluateAddCheckpoint({ request, logKeys: [logVerifier], known: known4 })
       if (outcome.status === 200) assert.equal(outcome.note.text, parseNote(v.checkpoint8).text)
     }), { numRuns: 300 })
   })

@@ -171,7 +171,7 @@ export class Federation {
       this.witness = new Witness({
         store: new WitnessStore(o.db),
         cosigner: o.witnessSigner,
-        logVerifier: (origin) => (origin === this.origin ? undefined : o.trust.logVerifiers(origin)[0]),
+        logKeys: (origin) => (origin === this.origin ? [] : o.trust.logVerifiers(origin)),
         refuses: (origin) => evidence.against(origin),
         onConflict: (origin, a, b) => { void this.#auditor.conflict(origin, a, b) },
       })

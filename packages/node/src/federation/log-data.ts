@@ -17,7 +17,7 @@ import {
   ScittError, concatBytes, fromUtf8, isValidKeyName, malformed, parseEntryBundles, parseTilePath, utf8, MAX_ENTRY_SIZE, TILE_WIDTH,
   type ParsedTilePath,
 } from '@scitt/core'
-import type { Log, PublishedCheckpoint } from '@scitt/log'
+import type { Log } from '@scitt/log'
 import { answerBody, encodeAnswer, refusalFor } from './answer.js'
 import { decodeCheckpointMessage, encodeCheckpointMessage, type CheckpointMessage } from './wire.js'
 
@@ -105,11 +105,11 @@ export function entryBundles (log: Log, resource: { first: number, count: number
 }
 
 /** The body of a `checkpoints/<size>` answer. */
-export function encodeCheckpointList (checkpoints: readonly PublishedCheckpoint[]): Uint8Array {
+export function encodeCheckpointList (checkpoints: readonly CheckpointMessage[]): Uint8Array {
   const parts: Uint8Array[] = []
   let bytes = 0
   for (const cp of checkpoints) {
-    const message = encodeCheckpointMessage({ note: cp.note, seal: cp.seal })
+    const message = encodeCheckpointMessage(cp)
     if (parts.length > 0 && bytes + 4 + message.length > MAX_CHECKPOINTS_ANSWER) break
     const length = new Uint8Array(4)
     new DataView(length.buffer).setUint32(0, message.length)

@@ -49,7 +49,6 @@ const MAX_CHUNK_BYTES = 64 * 1024 * 1024
 const BAD_PEER_MS = 60_000
 const PROGRESS_LOG_MS = 5_000
 
-/** Errors that mean the peer's data is wrong (not merely missing or unreachable). */
 interface Chunk {
   checkpoints: CheckpointMessage[]
   /** The size the chunk's entries reach (its last checkpoint's). */
@@ -57,6 +56,7 @@ interface Chunk {
   entries: Uint8Array[]
 }
 
+/** Errors that mean the peer's data is wrong (not merely missing or unreachable). */
 const BAD_DATA = new Set(['MALFORMED', 'TOO_LARGE', 'BAD_PROOF', 'BAD_SIGNATURE', 'CONFLICT', 'UNKNOWN_ORIGIN', 'UNSUPPORTED'])
 
 export interface BadPeer {

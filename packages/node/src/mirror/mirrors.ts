@@ -1,16 +1,17 @@
 /**
  * The mirrors of a node: one Mirror per origin that `federation.mirror` lists, each a Log.openMirror in
  * its own sublevel of the node's LevelDB (named after hex(SHA-256(origin)), as its HTTP prefix
- * `/logs/<hex>/`). A mirror opens once the origin's receipt key is known, from the origin's signed
- * descriptor: announced by the origin, or fetched from a peer that mirrors it (the log-data protocol's
- * `descriptor`), then kept in the federation store and served to others; every stored seal is checked
- * against that key.
+ * `/logs/<hex>/`), checking checkpoints against every log key the trust policy lists for the origin.
+ * A mirror opens once the origin's receipt key is known, from the origin's signed descriptor: announced
+ * by the origin, or fetched from a peer that mirrors it (the log-data protocol's `descriptor`), then
+ * kept in the federation store and served to others. A newer descriptor (by its `time`) replaces the
+ * kept one, and a receipt key it announces is added to the origin's receipt keys (receipt-keys.ts):
+ * every stored seal verifies under one of them.
  * Heads seen in the federation trigger catch-up; a timer retries what events missed; an origin with
  * evidence of equivocation against it is no longer followed. Each mirror, once open, is registered
  * among the node's held logs (served over HTTP and the log-data protocol).
  */
-import { decodeCoseKey, equalBytes, fromBase64Url, originHash } from '@scitt/core'
-import { nodeSignatures } from '@scitt/node-crypto'
+import { equalBytes, originHash } from '@scitt/core'
 import { Log, type LogDatabase } from '@scitt/log'
 import { openDescriptor } from '../federation/descriptor.js'
 import type { FederationEvent } from '../federation/federation.js'
@@ -22,6 +23,7 @@ import { STORE_KEYS } from '../store-layout.js'
 import type { FederationDb } from '../witness/store.js'
 import type { MirrorMetrics } from './metrics.js'
 import { Mirror, type MirrorSource } from './mirror.js'
+import { ReceiptKeys } from './receipt-keys.js'
 import { federationSource, type SourceFederation } from './source.js'
 
 /** What the mirrors need of the federation. */
@@ -57,8 +59,11 @@ export class Mirrors {
   readonly #opening = new Map<string, Promise<void>>()
   readonly #source: MirrorSource
   readonly #listeners: Array<(mirror: Mirror) => void> = []
-  /** The origins' signed descriptors this node keeps (and serves). */
-  readonly #descriptors = new Map<string, Uint8Array>()
+  /** The origins' latest signed descriptors this node keeps (and serves), with their `time`. */
+  readonly #descriptors = new Map<string, { signed: Uint8Array, time: number }>()
+  readonly #receiptKeys: ReceiptKeys
+  /** Descriptors are adopted one at a time, in arrival order. */
+  #adopting: Promise<unknown> = Promise.resolve()
   #unsubscribe: (() => void) | undefined
   #timer: ReturnType<typeof setInterval> | undefined
   #stopped = false
@@ -66,14 +71,17 @@ export class Mirrors {
   private constructor (o: MirrorsOptions) {
     this.#o = o
     this.#source = federationSource(o.federation, o.timeoutMs ?? 5000)
+    this.#receiptKeys = new ReceiptKeys(o.store)
   }
 
   static async start (o: MirrorsOptions): Promise<Mirrors> {
     const mirrors = new Mirrors(o)
     mirrors.#unsubscribe = o.federation.on((event) => { mirrors.#onEvent(event) })
     for (const origin of o.origins) {
-      const signed = o.federation.directory.signedDescriptorOf(origin) ?? await o.store.get(STORE_KEYS.mirrorDescriptor(origin))
-      if (signed !== undefined) await mirrors.#adopt(origin, signed).catch((err: unknown) => { mirrors.#cannotOpen(origin, err) })
+      await mirrors.#receiptKeys.load(origin)
+      for (const signed of [await o.store.get(STORE_KEYS.mirrorDescriptor(origin)), o.federation.directory.signedDescriptorOf(origin)]) {
+        if (signed !== undefined) await mirrors.#adopt(origin, signed).catch((err: unknown) => { mirrors.#cannotOpen(origin, err) })
+      }
     }
     mirrors.#timer = setInterval(() => { mirrors.#retry() }, o.retryMs ?? 15_000)
     mirrors.#timer.unref()
@@ -96,7 +104,7 @@ export class Mirrors {
     this.#stopped = true
     clearInterval(this.#timer)
     this.#unsubscribe?.()
-    await Promise.allSettled(this.#opening.values())
+    await Promise.allSettled([...this.#opening.values(), this.#adopting])
     await Promise.all([...this.#mirrors.values()].map(async (m) => { await m.stop(); await m.log.close() }))
   }
 
@@ -113,7 +121,7 @@ export class Mirrors {
       this.#mirrors.get(event.origin)?.onHead(event.size)
     } else if (event.type === 'descriptor') {
       const { origin, mirrors } = event.descriptor
-      if (this.#o.origins.includes(origin)) this.#opened(origin, async () => { await this.#adopt(origin, event.signed) })
+      if (this.#o.origins.includes(origin)) this.#adopt(origin, event.signed).catch((err: unknown) => { this.#cannotOpen(origin, err) })
       // A peer that mirrors an origin still waiting here can give its descriptor.
       else if (mirrors?.some((m) => this.#o.origins.includes(m) && !this.#mirrors.has(m)) === true) this.#retry()
     }
@@ -127,7 +135,7 @@ export class Mirrors {
   }
 
   #cannotOpen (origin: string, err: unknown): void {
-    this.#o.logger.warn({ origin, err: (err as Error).message }, 'could not open the mirror')
+    this.#o.logger.warn({ origin, err: (err as Error).message }, this.#mirrors.has(origin) ? 'could not adopt the origin\'s descriptor' : 'could not open the mirror')
   }
 
   /** Syncs the open mirrors; for the others, asks the peers that mirror the origin for its descriptor. */
@@ -146,28 +154,39 @@ export class Mirrors {
     }
   }
 
-  /** Opens the mirror with the receipt key of the origin's signed descriptor (verified with the trust policy), and keeps the descriptor. */
+  /**
+   * Adopts an origin's signed descriptor (verified with the trust policy) if it is newer than the kept
+   * one: keeps it, learns its receipt key, and opens the mirror if it is not open yet.
+   */
   async #adopt (origin: string, signed: Uint8Array): Promise<void> {
-    if (this.#stopped || this.#mirrors.has(origin)) return
-    const d = openDescriptor(signed, (o) => this.#o.trust.logVerifiers(o))
-    if (d.origin !== origin) throw new TypeError(`a descriptor of ${d.origin} given for ${origin}`)
-    if (d.receiptKey === undefined) throw new TypeError(`the descriptor of ${origin} has no receipt key`)
-    const stored = await this.#o.store.get(STORE_KEYS.mirrorDescriptor(origin))
-    if (stored === undefined || !equalBytes(stored, signed)) await this.#o.store.put(STORE_KEYS.mirrorDescriptor(origin), signed, { sync: true })
-    this.#descriptors.set(origin, signed)
-    await this.#open(origin, fromBase64Url(d.receiptKey))
+    const adopting = this.#adopting.then(async () => {
+      if (this.#stopped) return
+      const d = openDescriptor(signed, (o) => this.#o.trust.logVerifiers(o))
+      if (d.origin !== origin) throw new TypeError(`a descriptor of ${d.origin} given for ${origin}`)
+      if (d.receiptKey === undefined) throw new TypeError(`the descriptor of ${origin} has no receipt key`)
+      const kept = this.#descriptors.get(origin)
+      if (kept === undefined || d.time > kept.time) {
+        const learned = await this.#receiptKeys.learn(origin, d.receiptKey)
+        if (learned && this.#mirrors.has(origin)) this.#o.logger.info({ origin }, 'mirror: the origin announced a new receipt key')
+        const stored = await this.#o.store.get(STORE_KEYS.mirrorDescriptor(origin))
+        if (stored === undefined || !equalBytes(stored, signed)) await this.#o.store.put(STORE_KEYS.mirrorDescriptor(origin), signed, { sync: true })
+        this.#descriptors.set(origin, { signed, time: d.time })
+      }
+      if (!this.#mirrors.has(origin)) await this.#open(origin)
+    })
+    this.#adopting = adopting.catch(() => {})
+    await adopting
   }
 
-  async #open (origin: string, receiptKey: Uint8Array): Promise<void> {
+  async #open (origin: string): Promise<void> {
     if (this.#stopped) return
-    const coseKey = decodeCoseKey(receiptKey)
-    const verifier = this.#o.trust.logVerifiers(origin)[0]
-    if (verifier === undefined) throw new TypeError(`${origin} is not a log of the trust policy`)
+    const verifiers = this.#o.trust.logVerifiers(origin)
+    if (verifiers.length === 0) throw new TypeError(`${origin} is not a log of the trust policy`)
     const log = await Log.openMirror({
       db: this.#o.database(`m-${originHash(origin)}`),
       origin,
-      verifier,
-      receiptVerifier: nodeSignatures.verifier(coseKey.algorithm, coseKey.publicKey),
+      verifiers,
+      receiptVerifiers: () => this.#receiptKeys.verifiers(origin),
       sync: this.#o.sync ?? false,
     })
     const { federation } = this.#o
@@ -180,7 +199,7 @@ export class Mirrors {
       paused: () => federation.evidence.against(origin) !== undefined,
     })
     this.#mirrors.set(origin, mirror)
-    this.#o.held.add({ origin, log, checkpointNote: () => bestCheckpointNote(log, federation.heads.latest(origin)), descriptor: () => this.#descriptors.get(origin) })
+    this.#o.held.add({ origin, log, checkpointNote: () => bestCheckpointNote(log, federation.heads.latest(origin)), descriptor: () => this.#descriptors.get(origin)?.signed })
     this.#o.logger.info({ origin, size: mirror.size }, 'mirror open')
     for (const l of this.#listeners) l(mirror)
     const head = federation.heads.latest(origin)

@@ -35,8 +35,8 @@ export interface WitnessOptions {
   store: WitnessStore
   /** Signs cosignature/v1 (type 0x04) with the witness key. */
   cosigner: NoteSigner
-  /** The log key trusted for an origin; undefined makes it unknown (404). */
-  logVerifier: (origin: string) => NoteVerifier | undefined
+  /** The log keys trusted for an origin (each named after it); none makes it unknown (404). */
+  logKeys: (origin: string) => readonly NoteVerifier[]
   /** A reason to refuse cosigning the origin (its recorded equivocation), or undefined. */
   refuses?: (origin: string) => string | undefined
   /** Called with two validly signed notes of one size and different roots. */
@@ -69,13 +69,13 @@ export class Witness {
       throw err
     }
     const { origin } = request
-    const logVerifier = this.#options.logVerifier(origin)
-    if (logVerifier === undefined || logVerifier.name !== origin) {
+    const logKeys = this.#options.logKeys(origin)
+    if (logKeys.length === 0 || logKeys.some((k) => k.name !== origin)) {
       const shown = origin.length > ORIGIN_SHOWN ? `${origin.slice(0, ORIGIN_SHOWN)}…` : origin
       return refusal(404, 'UNKNOWN_ORIGIN', `unknown origin ${JSON.stringify(shown)}`)
     }
     return await this.#options.store.update(origin, (known) => {
-      const outcome = evaluateAddCheckpoint({ request, logVerifier, known })
+      const outcome = evaluateAddCheckpoint({ request, logKeys, known })
       if (outcome.status === 409) {
         return { result: { status: 409, contentType: TREE_SIZE_MEDIA_TYPE, body: formatTreeSizeBody(outcome.knownSize ?? 0), code: outcome.code } }
       }
