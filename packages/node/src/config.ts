@@ -4,9 +4,12 @@
  * are errors too (a typo must not silently fall back to a default). Keys starting with "//" are
  * comments, anywhere. Relative paths are resolved against the config file's directory.
  */
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { MAX_ENTRY_SIZE, SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '@scitt/core'
+import { MAX_READ_RESERVATION } from './read-budget.js'
 import { TrustPolicy } from './federation/trust.js'
 
 export class ConfigError extends Error {
@@ -67,6 +70,34 @@ export interface AddCheckpointLimitsConfig {
   maxInFlightPerClient: number
 }
 
+/**
+ * Limits on reads of log data: over HTTP (`/checkpoint`, `/tile/...`, and the same under `/logs/<hex>/`
+ * with `checkpoints/<size>`, `entry-bundles/<N>/<K>`, `descriptor`) per client address, and over the
+ * libp2p log-data protocol per peer id, each transport with its own counts (read-budget.ts). Over the
+ * client's rate, `maxInFlightPerClient` or `maxBytesPerClient` the answer is 429 (libp2p: a PUSHBACK
+ * refusal), over `maxInFlight` or `maxBytesInFlight` 503, both with Retry-After. A read reserves the
+ * most its answer can take (an entry bundle of maximal entries: ~16.8 MiB, twice that when it is
+ * gzipped) until it has been read, then holds its actual size until the answer has been sent.
+ */
+export interface ReadLimitsConfig {
+  /** Token bucket per client; default 100/s, burst 200, 10 000 clients tracked; null disables it. */
+  rateLimit: RateLimitConfig | null
+  /** Reads admitted and not yet answered, in all (default 64). */
+  maxInFlight: number
+  /** Of those, at most this many from one client (default 8). */
+  maxInFlightPerClient: number
+  /** Bytes held by reads at once, in all (default 128 MiB; at least 2 × ~16.8 MiB, one gzipped maximal bundle). */
+  maxBytesInFlight: number
+  /** Bytes held by one client's reads at once (default 64 MiB; the same minimum; at most maxBytesInFlight). */
+  maxBytesPerClient: number
+  /**
+   * Store reads and gzip compressions running at once (default 2). Both run on libuv's thread pool
+   * (4 threads unless UV_THREADPOOL_SIZE says otherwise), which the log's own writes need too;
+   * admitted reads beyond this wait their turn.
+   */
+  maxConcurrentWork: number
+}
+
 export interface LimitsConfig {
   /** Largest POST body accepted, checked before reading it. */
   maxBodyBytes: number
@@ -82,6 +113,42 @@ export interface LimitsConfig {
   rateLimit: RateLimitConfig | null
   /** The witness's add-checkpoint, over HTTP and libp2p. */
   addCheckpoint: AddCheckpointLimitsConfig
+  /** Reads of log data (tiles, entry bundles, checkpoints), over HTTP and libp2p. */
+  read: ReadLimitsConfig
+  /**
+   * IPv6 clients are counted per network of this prefix length (default 64, 1 to 128): one host
+   * usually holds a whole /64, so per-address buckets would not limit it. IPv4 clients: per address.
+   */
+  ipv6Prefix: number
+}
+
+/**
+ * A client allowed to `POST /entries` with `Authorization: Bearer <token>` (RFC 6750). When any
+ * submitter is configured, registration needs one of their tokens (401 otherwise) and each submitter
+ * has its own token bucket instead of the per-address one. Only the token's SHA-256 is kept.
+ */
+export interface SubmitterConfig {
+  name: string
+  /** SHA-256 of the token (from `tokenSha256`, hex, or the trimmed contents of `tokenFile`). */
+  tokenHash: Uint8Array
+  /** Default 50/s, burst 100; null: no rate limit for this submitter. */
+  rateLimit: { perSecond: number, burst: number } | null
+}
+
+export interface HttpConfig {
+  host: string
+  port: number
+  publicUrl: string | undefined
+  /**
+   * Addresses or CIDR networks of reverse proxies (default none). Only when the connection comes from
+   * one of them is `X-Forwarded-For` read: the client is its rightmost address that is not a trusted
+   * proxy (client-address.ts); otherwise the client is the connection's peer address.
+   */
+  trustedProxies: string[]
+  /** `host:port` (`[v6]:port` for IPv6) of a separate listener for `GET /metrics`; when set, the public listener has no /metrics. */
+  metricsListen: { host: string, port: number } | undefined
+  /** Registration tokens (default none: registration is open, limited per client address). */
+  submitters: SubmitterConfig[]
 }
 
 /** What a node does for the federation (announced in its descriptor). */
@@ -126,7 +193,7 @@ export interface NodeConfig {
   /** `witness` and `peer` default to witness.key and peer.key when the federation needs them. */
   /** Key files; `logHead`: the latest size and root the log key signed (history-guard.ts; default log-head.json beside the log key). */
   keys: { log: string, receipt: string, witness: string | undefined, peer: string | undefined, logHead: string }
-  http: { host: string, port: number, publicUrl: string | undefined }
+  http: HttpConfig
   log: { batchSize: number, batchAgeMs: number, maxPending: number, sync: boolean }
   limits: LimitsConfig
   registration: RegistrationConfig
@@ -271,13 +338,13 @@ function registration (f: Fields): RegistrationConfig {
 }
 
 /** A `rateLimit` field: null disables it, a missing field or missing members take the defaults. */
-function rateLimitAt (f: Fields): RateLimitConfig | null {
+function rateLimitAt (f: Fields, defaults = { perSecond: 50, burst: 100 }): RateLimitConfig | null {
   const rl = f.get('rateLimit')
   if (rl === null) return null
   const r = Fields.of(f.at('rateLimit'), rl === undefined ? {} : rl)
   const rateLimit = {
-    perSecond: r.integer('perSecond', 1, 1_000_000_000, 50),
-    burst: r.integer('burst', 1, 1_000_000_000, 100),
+    perSecond: r.integer('perSecond', 1, 1_000_000_000, defaults.perSecond),
+    burst: r.integer('burst', 1, 1_000_000_000, defaults.burst),
     maxClients: r.integer('maxClients', 1, 10_000_000, 10_000),
   }
   r.done()
@@ -294,6 +361,20 @@ function addCheckpointLimits (f: Fields): AddCheckpointLimitsConfig {
   return config
 }
 
+function readLimits (f: Fields): ReadLimitsConfig {
+  const config: ReadLimitsConfig = {
+    rateLimit: rateLimitAt(f, { perSecond: 100, burst: 200 }),
+    maxInFlight: f.integer('maxInFlight', 1, 100_000, 64),
+    maxInFlightPerClient: f.integer('maxInFlightPerClient', 1, 100_000, 8),
+    maxBytesInFlight: f.integer('maxBytesInFlight', MAX_READ_RESERVATION, 2 ** 40, 128 * 1024 * 1024),
+    maxBytesPerClient: f.integer('maxBytesPerClient', MAX_READ_RESERVATION, 2 ** 40, 64 * 1024 * 1024),
+    maxConcurrentWork: f.integer('maxConcurrentWork', 1, 1024, 2),
+  }
+  if (config.maxBytesPerClient > config.maxBytesInFlight) throw new ConfigError(f.at('maxBytesPerClient'), `expected at most maxBytesInFlight (${config.maxBytesInFlight}), got ${config.maxBytesPerClient}`)
+  f.done()
+  return config
+}
+
 function limits (f: Fields): LimitsConfig {
   const rateLimit = rateLimitAt(f)
   const config: LimitsConfig = {
@@ -304,9 +385,70 @@ function limits (f: Fields): LimitsConfig {
     retryAfterSeconds: f.integer('retryAfterSeconds', 1, 3600, 1),
     rateLimit,
     addCheckpoint: addCheckpointLimits(f.object('addCheckpoint')),
+    read: readLimits(f.object('read')),
+    ipv6Prefix: f.integer('ipv6Prefix', 1, 128, 64),
   }
   f.done()
   return config
+}
+
+/** An IP address, or a network as `<address>/<prefix length>` (IPv4 0..32, IPv6 0..128). */
+function addressOrNetwork (at: string, text: string): string {
+  const [address, prefix, ...rest] = text.split('/')
+  const family = isIP(address ?? '')
+  const bits = family === 4 ? 32 : 128
+  if (family === 0 || rest.length > 0 || (prefix !== undefined && !(/^(0|[1-9][0-9]{0,2})$/.test(prefix) && Number(prefix) <= bits))) {
+    throw new ConfigError(at, `expected an IP address or a CIDR network such as "10.0.0.0/8" or "fd00::/8", got ${describe(text)}`)
+  }
+  return text
+}
+
+/** `host:port` or `[v6]:port`, the host an IP address or a name. */
+function listenAddress (at: string, text: string): { host: string, port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(0|[1-9][0-9]{0,4})$/.exec(text)
+  const port = m === null ? NaN : Number(m[3])
+  if (m === null || !(port <= 65535) || (m[1] !== undefined && isIP(m[1]) !== 6)) throw new ConfigError(at, `expected host:port such as "127.0.0.1:9464" or "[::1]:9464", got ${describe(text)}`)
+  return { host: m[1] ?? m[2]!, port }
+}
+
+function submitters (f: Fields, name: string, baseDir: string): SubmitterConfig[] {
+  const value = f.get(name) ?? []
+  if (!Array.isArray(value)) throw new ConfigError(f.at(name), `expected an array, got ${describe(value)}`)
+  const list = value.map((item, i): SubmitterConfig => {
+    const s = Fields.of(`${f.at(name)}[${i}]`, item)
+    const submitter = s.string('name')
+    const hex = s.optionalString('tokenSha256')
+    const file = s.optionalString('tokenFile')
+    if ((hex === undefined) === (file === undefined)) throw new ConfigError(s.path, 'expected exactly one of "tokenSha256" (hex SHA-256 of the token) and "tokenFile" (a file holding the token)')
+    let tokenHash: Uint8Array
+    if (hex !== undefined) {
+      if (!/^[0-9a-f]{64}$/.test(hex)) throw new ConfigError(s.at('tokenSha256'), `expected 64 lowercase hex digits, got ${describe(hex)}`)
+      tokenHash = Buffer.from(hex, 'hex')
+    } else {
+      let token: string
+      try {
+        token = readFileSync(resolve(baseDir, file!), 'utf8').trim()
+      } catch (err) {
+        throw new ConfigError(s.at('tokenFile'), `cannot read ${file!}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      }
+      if (!/^[A-Za-z0-9._~+/-]{16,4096}=*$/.test(token)) throw new ConfigError(s.at('tokenFile'), `expected ${file!} to hold one bearer token of 16 to 4096 token68 characters (RFC 6750)`)
+      tokenHash = createHash('sha256').update(token, 'utf8').digest()
+    }
+    const rl = s.get('rateLimit')
+    let rateLimit: SubmitterConfig['rateLimit'] = null
+    if (rl !== null) {
+      const r = Fields.of(s.at('rateLimit'), rl === undefined ? {} : rl)
+      rateLimit = { perSecond: r.integer('perSecond', 1, 1_000_000_000, 50), burst: r.integer('burst', 1, 1_000_000_000, 100) }
+      r.done()
+    }
+    s.done()
+    return { name: submitter, tokenHash: new Uint8Array(tokenHash), rateLimit }
+  })
+  const names = list.map((s) => s.name)
+  if (new Set(names).size !== names.length) throw new ConfigError(f.at(name), 'expected each submitter name at most once')
+  const hashes = list.map((s) => Buffer.from(s.tokenHash).toString('hex'))
+  if (new Set(hashes).size !== hashes.length) throw new ConfigError(f.at(name), 'expected a different token for each submitter')
+  return list
 }
 
 const MULTIADDR = /^(\/[^/\s]+)+$/
@@ -404,6 +546,9 @@ export function parseConfig (value: Json, baseDir: string): NodeConfig {
       host: http.string('host', '127.0.0.1'),
       port: http.integer('port', 0, 65535, 8080),
       publicUrl: http.optionalString('publicUrl'),
+      trustedProxies: http.strings('trustedProxies', []).map((p, i) => addressOrNetwork(`${http.at('trustedProxies')}[${i}]`, p)),
+      metricsListen: http.get('metricsListen') === undefined ? undefined : listenAddress(http.at('metricsListen'), http.string('metricsListen')),
+      submitters: submitters(http, 'submitters', baseDir),
     },
     log: {
       batchSize: log.integer('batchSize', 1, 65536, 256),

@@ -20,6 +20,7 @@
  */
 import './p2p/polyfill.js'
 import { mkdirSync } from 'node:fs'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Level } from 'level'
 import {
@@ -34,13 +35,16 @@ import { MirrorMetrics } from './mirror/metrics.js'
 import { Mirrors } from './mirror/mirrors.js'
 import { mirrorDatabase } from './mirror/database.js'
 import { FederationMetrics } from './federation/metrics.js'
+import { ClientAddresses } from './http/client-address.js'
 import { createHttpServer, type HttpServer } from './http/server.js'
+import { Submitters } from './http/submitters.js'
 import { HeldLogs } from './held-logs.js'
 import { HistoryGuard, type Halt } from './history-guard.js'
 import { loadPeerSeed, loadReceiptKey, loadSkey, witnessKeyName, witnessVkeyFromSkey, type ReceiptKey } from './keys.js'
 import { silentLogger, type Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
 import { RateLimiter } from './rate-limit.js'
+import { ReadBudget } from './read-budget.js'
 import { RegistrationPolicy } from './registration/policy.js'
 import { Registrar } from './registration/registrar.js'
 import { VerifyPool } from './registration/verify-pool.js'
@@ -126,6 +130,8 @@ export class ScittNode {
       pool: parts.pool,
       registrar: this.#registrar,
       limiter: rateLimit === null ? undefined : new RateLimiter(rateLimit),
+      clients: new ClientAddresses({ trustedProxies: parts.config.http.trustedProxies, ipv6Prefix: parts.config.limits.ipv6Prefix }),
+      submitters: new Submitters(parts.config.http.submitters),
       receiptKey: parts.receiptKey,
       metrics: parts.metrics,
       logger: parts.logger,
@@ -189,8 +195,12 @@ export class ScittNode {
       } catch (err) {
         await node.#mirrors?.stop()
         await node.#federation?.stop()
-        await new Promise<void>((resolve) => node.#http.server.close(() => resolve()))
-        node.#http.server.closeAllConnections()
+        for (const server of [node.#http.server, node.#http.metrics]) {
+          if (server?.listening !== true) continue
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+          server.closeAllConnections()
+          await closed
+        }
         throw err
       }
       node.#ready = true
@@ -206,14 +216,24 @@ export class ScittNode {
   }
 
   async #listen (): Promise<void> {
-    const { server } = this.#http
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.config.http.port, this.config.http.host, () => {
-        server.off('error', reject)
-        resolve()
+    const listen = async (server: Server, port: number, host: string): Promise<void> => {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, host, () => {
+          server.off('error', reject)
+          resolve()
+        })
       })
-    })
+    }
+    await listen(this.#http.server, this.config.http.port, this.config.http.host)
+    const { metricsListen } = this.config.http
+    if (this.#http.metrics === undefined || metricsListen === undefined) return
+    try {
+      await listen(this.#http.metrics, metricsListen.port, metricsListen.host)
+    } catch (err) {
+      await new Promise<void>((resolve) => this.#http.server.close(() => resolve()))
+      throw err
+    }
   }
 
   /** The `federation` sublevel (its keys: store-layout.ts). */
@@ -243,6 +263,7 @@ export class ScittNode {
       held: this.#held,
       logSync: this.config.log.sync,
       witnessLimits: new WitnessLimits(this.config.limits.addCheckpoint, this.config.limits.retryAfterSeconds),
+      readBudget: new ReadBudget(this.config.limits.read, this.config.limits.retryAfterSeconds),
       logger: this.#logger,
       metrics: new FederationMetrics(this.metrics.registry),
       heartbeatMs: fed.heartbeatMs,
@@ -285,9 +306,12 @@ export class ScittNode {
 
   /** The HTTP base URL the node listens on (the real port when configured with 0). */
   get url (): string {
-    const address = this.#http.server.address() as AddressInfo
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-    return `http://${host}:${address.port}`
+    return urlOf(this.#http.server)
+  }
+
+  /** The base URL of the /metrics listener (`http.metricsListen`), or undefined when /metrics is served at `url`. */
+  get metricsUrl (): string | undefined {
+    return this.#http.metrics?.listening === true ? urlOf(this.#http.metrics) : undefined
   }
 
   /** Stops cleanly (see the module comment). Idempotent. */
@@ -307,6 +331,12 @@ export class ScittNode {
     clearTimeout(timer)
     server.closeAllConnections()
     await closed
+    const { metrics } = this.#http
+    if (metrics?.listening === true) {
+      const metricsClosed = new Promise<void>((resolve) => metrics.close(() => resolve()))
+      metrics.closeAllConnections()
+      await metricsClosed
+    }
     await Promise.all(this.#crossRegistrations.map(async (c) => c.stop()))
     await this.#mirrors?.stop()
     await this.log.close() // integrates anything queued and publishes its checkpoint...
@@ -318,4 +348,10 @@ export class ScittNode {
     const cp = this.log.latestCheckpoint()
     this.#logger.info({ treeSize: cp?.size ?? 0 }, 'stopped')
   }
+}
+
+function urlOf (server: Server): string {
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${host}:${address.port}`
 }

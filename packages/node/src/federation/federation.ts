@@ -22,6 +22,7 @@ import { createNetwork, type Network } from '../p2p/network.js'
 import type { FederationDb } from '../witness/store.js'
 import { Witness, type WitnessResponse } from '../witness/witness.js'
 import type { WitnessLimits } from '../witness/witness-limits.js'
+import type { ReadBudget } from '../read-budget.js'
 import type { WitnessTransport } from '../witness/witness-client.js'
 import { WitnessStore } from '../witness/witness-store.js'
 import { Auditor } from './auditor.js'
@@ -32,6 +33,7 @@ import { EvidenceStore, type Evidence } from './equivocation.js'
 import { Gossip, topicIds, verdictFor, type Topics } from './gossip.js'
 import { Heads } from './heads.js'
 import { decodeLogDataAnswer, encodeLogDataRequest, serveLogData } from './log-data.js'
+import { serveLogDataWithin } from './log-data-reads.js'
 import type { FederationMetrics } from './metrics.js'
 import { Protocols, type ProtocolIds } from './protocols.js'
 import type { TrustPolicy } from './trust.js'
@@ -68,6 +70,8 @@ export interface FederationOptions {
   mirrors?: string[]
   /** Admission of add-checkpoint requests per peer id (limits.addCheckpoint); undefined: unlimited. */
   witnessLimits?: WitnessLimits
+  /** Admission of log-data reads per peer id (limits.read); undefined: unlimited. */
+  readBudget?: ReadBudget
   /** Whether the node's log fsyncs each batch before acknowledging it (shown in the status). */
   logSync?: boolean
   logger: Logger
@@ -213,10 +217,10 @@ export class Federation {
       },
       consistency: async (body) => await this.#auditor.serveConsistency(body),
       head: async (body) => this.#serveHead(body),
-      logData: async (body) => await serveLogData(body, {
-        log: (origin) => o.held.get(origin)?.log,
-        descriptor: (origin) => o.held.get(origin)?.descriptor(),
-      }),
+      logData: async (body, peer) => {
+        const holdings = { log: (origin: string) => o.held.get(origin)?.log, descriptor: (origin: string) => o.held.get(origin)?.descriptor() }
+        return o.readBudget === undefined ? await serveLogData(body, holdings) : await serveLogDataWithin(body, holdings, o.readBudget, peer.toString())
+      },
     })
     this.#gossip.listen({
       checkpoints: (data, from) => this.#takeHead(decodeCheckpointMessage(data).note, from),

@@ -7,7 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { MAX_ADD_CHECKPOINT_REQUEST_SIZE } from '@scitt/core'
 import type { Network } from '../p2p/network.js'
-import { handleRequests, request, type ExchangeLimits } from '../p2p/protocols.js'
+import { handleRequests, request, type ExchangeLimits, type HeldResponse } from '../p2p/protocols.js'
 import { encodeAnswer, refusalFor } from './answer.js'
 import { MAX_LOG_DATA_ANSWER, MAX_LOG_DATA_REQUEST } from './log-data.js'
 import { MAX_CHECKPOINT_MESSAGE, MAX_CONSISTENCY_ANSWER, MAX_SMALL_REQUEST, MAX_WITNESS_ANSWER } from './wire.js'
@@ -30,8 +30,11 @@ export function protocolIds (federation: string): ProtocolIds {
   return ids
 }
 
-/** A protocol handler: the framed answer (wire.ts, log-data.ts); an error it throws becomes the refusal. */
-export type ProtocolHandler = (request: Uint8Array, peer: PeerId) => Promise<Uint8Array>
+/**
+ * A protocol handler: the framed answer (wire.ts, log-data.ts), or one that holds a budget's bytes
+ * until it has been sent (log-data-reads.ts); an error it throws becomes the refusal.
+ */
+export type ProtocolHandler = (request: Uint8Array, peer: PeerId) => Promise<Uint8Array | HeldResponse>
 
 export class Protocols {
   readonly ids: ProtocolIds

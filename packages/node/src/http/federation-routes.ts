@@ -3,6 +3,7 @@
  * spec's statuses and bodies), `GET /evidence` (recorded equivocation evidence, JSON) and
  * `GET /federation` (peers, origins and their latest heads, witnesses, evidence; JSON).
  */
+import type { IncomingMessage } from 'node:http'
 import { MAX_ADD_CHECKPOINT_REQUEST_SIZE, ScittError } from '@scitt/core'
 import type { Witness } from '../witness/witness.js'
 import type { WitnessLimits } from '../witness/witness-limits.js'
@@ -14,13 +15,13 @@ import type { Handler, Router } from './router.js'
 const JSON_TYPE = 'application/json'
 
 /**
- * `POST /add-checkpoint`: admitted by `limits` per client address first (429 / 503 with Retry-After
+ * `POST /add-checkpoint`: admitted by `limits` per client (`client`: its address) first (429 / 503 with Retry-After
  * and problem details, the body left unread), then size-limited before it is read (413 above the
  * limit). An admitted request holds its slot until it is answered or its connection closes.
  */
-export function addCheckpointHandler (witness: Witness, limits?: WitnessLimits): Handler {
+export function addCheckpointHandler (witness: Witness, limits?: WitnessLimits, client: (req: IncomingMessage) => string = (req) => req.socket.remoteAddress ?? 'unknown'): Handler {
   return async ({ req, res }) => {
-    const admission = limits?.admit(req.socket.remoteAddress ?? 'unknown')
+    const admission = limits?.admit(client(req))
     if (admission !== undefined && !admission.admitted) {
       const { answer, retryAfter } = admission
       const title = answer.status === 429 ? 'Too Many Requests' : ERROR_STATUS.PUSHBACK.title
@@ -54,6 +55,8 @@ export interface FederationStatusSource {
 export function federationRoutes (router: Router, services: {
   witness: (() => Witness | undefined) | undefined
   witnessLimits?: WitnessLimits
+  /** The key a request's client is limited under (client-address.ts); default: the socket's peer address. */
+  client?: (req: IncomingMessage) => string
   federation: () => FederationStatusSource | undefined
 }): void {
   const started = <T>(service: T | undefined): T => {
@@ -62,7 +65,7 @@ export function federationRoutes (router: Router, services: {
   }
   const { witness } = services
   if (witness !== undefined) {
-    router.add('POST', 'add-checkpoint', /^\/add-checkpoint$/, async (ctx) => { await addCheckpointHandler(started(witness()), services.witnessLimits)(ctx) })
+    router.add('POST', 'add-checkpoint', /^\/add-checkpoint$/, async (ctx) => { await addCheckpointHandler(started(witness()), services.witnessLimits, services.client)(ctx) })
   }
   router.add('GET', 'evidence', /^\/evidence$/, ({ res }) => {
     send(res, 200, JSON.stringify(started(services.federation()).evidenceJson()), { 'content-type': JSON_TYPE, 'cache-control': 'no-store' })

@@ -1,9 +1,5 @@
 /** Small response helpers shared by the handlers. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { promisify } from 'node:util'
-import { gzip as gzipCallback } from 'node:zlib'
-
-const gzip = promisify(gzipCallback)
 
 /** Sends a whole response; `headers` (which gets the Content-Length) is the caller's to give away. */
 export function send (res: ServerResponse, status: number, body: Uint8Array | string, headers: Record<string, string | number> = {}): void {
@@ -21,14 +17,4 @@ export function acceptsGzip (req: IncomingMessage): boolean {
     const [coding, ...params] = part.trim().toLowerCase().split(';').map((s) => s.trim())
     return (coding === 'gzip' || coding === 'x-gzip') && !params.some((p) => /^q=0(\.0*)?$/.test(p))
   })
-}
-
-/** Sends a body gzip-compressed when the client accepts it (with Vary: Accept-Encoding either way). */
-export async function sendMaybeGzip (req: IncomingMessage, res: ServerResponse, body: Uint8Array, headers: Record<string, string>): Promise<void> {
-  const vary = { ...headers, vary: 'Accept-Encoding' }
-  if (body.length >= 256 && acceptsGzip(req)) {
-    send(res, 200, await gzip(body), { ...vary, 'content-encoding': 'gzip' })
-  } else {
-    send(res, 200, body, vary)
-  }
 }

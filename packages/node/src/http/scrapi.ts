@@ -8,7 +8,8 @@
  * data flows" 7): a mirrored entry's receipt is the origin's own, minted from the origin's seal; the
  * transparent statement carries a receipt from every log holding the entry.
  *   GET  /.well-known/scitt-keys[/{kid}]  COSE_KeySet / COSE_Key (kid as base64url)
- * Registration order: rate limit, size limit, media type, then (on a verify worker) strict decoding,
+ * Registration order: the submitter's bearer token when `http.submitters` lists any (401 without a
+ * valid one; submitters.ts), the rate limit (the submitter's, else the client address's), size limit, media type, then (on a verify worker) strict decoding,
  * registration policy and issuer signature, then the log. A rejected request changes no state.
  */
 import type { IncomingMessage } from 'node:http'
@@ -95,14 +96,26 @@ export function scrapiRoutes (router: Router, services: HttpServices): void {
   router.add('POST', 'entries', /^\/entries$/, async (ctx) => {
     const { req, res } = ctx
     if (services.isStopping()) throw new ScittError('PUSHBACK', 'the node is stopping')
-    if (limiter !== undefined) {
-      const wait = limiter.take(req.socket.remoteAddress ?? 'unknown')
-      if (wait > 0) {
-        outcome('429')
+    let wait = 0
+    let who = 'client address'
+    if (services.submitters.required) {
+      const submitter = services.submitters.authenticate(req)
+      if (submitter === undefined) {
+        outcome('401')
         req.resume()
-        sendProblem(res, { status: 429, title: 'Too Many Requests', detail: 'registration rate limit exceeded for this client address', retryAfter: wait }, { connection: 'close' })
+        sendProblem(res, { status: 401, title: 'Unauthorized', detail: 'registration needs Authorization: Bearer <token> with a submitter\'s token' }, { 'www-authenticate': 'Bearer realm="scitt"', connection: 'close' })
         return
       }
+      wait = submitter.take()
+      who = 'submitter'
+    } else if (limiter !== undefined) {
+      wait = limiter.take(services.clients.key(req))
+    }
+    if (wait > 0) {
+      outcome('429')
+      req.resume()
+      sendProblem(res, { status: 429, title: 'Too Many Requests', detail: `registration rate limit exceeded for this ${who}`, retryAfter: wait }, { connection: 'close' })
+      return
     }
     try {
       const body = await readBody(req, config.limits.maxBodyBytes)

@@ -1,14 +1,16 @@
 /**
- * The node's HTTP server (node:http, one port): routes, problem details for every 4xx/5xx (also for
- * requests node:http's parser refuses), request latency metrics, and a record of requests in flight
- * so that shutdown can wait for them.
+ * The node's HTTP server (node:http): routes, problem details for every 4xx/5xx (also for requests
+ * node:http's parser refuses), request latency metrics, and a record of requests in flight so that
+ * shutdown can wait for them. With `http.metricsListen` a second server answers `GET /metrics` only,
+ * and the public one has no /metrics.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { ScittError } from '@scitt/core'
+import { ReadBudget } from '../read-budget.js'
 import { WitnessLimits } from '../witness/witness-limits.js'
 import { federationRoutes } from './federation-routes.js'
 import { ERROR_STATUS, problemFor, refuseUnparsed, sendProblem } from './problem.js'
-import { opsRoutes } from './ops.js'
+import { metricsRoute, opsRoutes } from './ops.js'
 import { Router } from './router.js'
 import { scrapiRoutes } from './scrapi.js'
 import type { HttpServices } from './services.js'
@@ -16,6 +18,8 @@ import { tileRoutes } from './tiles.js'
 
 export interface HttpServer {
   server: Server
+  /** The /metrics listener of `http.metricsListen` (undefined: /metrics is on `server`). */
+  metrics: Server | undefined
   /** Resolves when every request in flight has been answered. */
   idle: () => Promise<void>
 }
@@ -31,13 +35,18 @@ function pathOf (target: string): string {
 export function createHttpServer (services: HttpServices): HttpServer {
   const router = new Router()
   scrapiRoutes(router, services)
-  tileRoutes(router, services)
+  // Per client address over HTTP; the libp2p protocol has its own budget (per peer id).
+  tileRoutes(router, services, new ReadBudget(services.config.limits.read, services.config.limits.retryAfterSeconds))
   opsRoutes(router, services)
+  const separateMetrics = services.config.http.metricsListen !== undefined
+  const metricsRouter = separateMetrics ? new Router() : router
+  metricsRoute(metricsRouter, services)
   if (services.config.federation !== undefined) {
     federationRoutes(router, {
       witness: services.config.federation.roles.includes('witness') ? () => services.federation()?.witness : undefined,
       // Per client address over HTTP; the libp2p protocol has its own (per peer id).
       witnessLimits: new WitnessLimits(services.config.limits.addCheckpoint, services.config.limits.retryAfterSeconds),
+      client: (req) => services.clients.key(req),
       federation: () => {
         const federation = services.federation()
         return federation === undefined
@@ -61,7 +70,7 @@ export function createHttpServer (services: HttpServices): HttpServer {
     child.observe(seconds)
   }
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now()
     let route = 'unknown'
     try {
@@ -91,14 +100,18 @@ export function createHttpServer (services: HttpServices): HttpServer {
 
   // A client gets 10 s for its headers and 30 s for its whole request (slow senders are cut, checked
   // every second); the wait for a receipt after that is bounded by limits.registrationWaitMs.
-  const server = createServer({ keepAliveTimeout: 5000, headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000 }, (req, res) => {
-    const p = handle(req, res)
-    inFlight.add(p)
-    void p.finally(() => inFlight.delete(p))
-  })
-  server.on('clientError', refuseUnparsed)
+  const serve = (router: Router): Server => {
+    const server = createServer({ keepAliveTimeout: 5000, headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000 }, (req, res) => {
+      const p = handle(router, req, res)
+      inFlight.add(p)
+      void p.finally(() => inFlight.delete(p))
+    })
+    server.on('clientError', refuseUnparsed)
+    return server
+  }
   return {
-    server,
+    server: serve(router),
+    metrics: separateMetrics ? serve(metricsRouter) : undefined,
     idle: async () => {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight])
     },

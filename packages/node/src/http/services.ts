@@ -11,13 +11,20 @@ import type { NodeMetrics } from '../metrics.js'
 import type { RateLimiter } from '../rate-limit.js'
 import type { Registrar } from '../registration/registrar.js'
 import type { VerifyPool } from '../registration/verify-pool.js'
+import type { ClientAddresses } from './client-address.js'
+import type { Submitters } from './submitters.js'
 
 export interface HttpServices {
   config: NodeConfig
   log: Log
   pool: VerifyPool
   registrar: Registrar
+  /** The per-client-address bucket of POST /entries (limits.rateLimit), unused when submitters are configured. */
   limiter: RateLimiter | undefined
+  /** Who a request comes from, for every per-client limit. */
+  clients: ClientAddresses
+  /** Bearer tokens of POST /entries (http.submitters). */
+  submitters: Submitters
   receiptKey: ReceiptKey
   metrics: NodeMetrics
   logger: Logger

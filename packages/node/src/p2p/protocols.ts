@@ -13,7 +13,13 @@ export interface ExchangeLimits {
   timeoutMs: number
 }
 
-export type RequestHandler = (request: Uint8Array, peer: PeerId) => Promise<Uint8Array>
+/** A response that holds something (a read budget's bytes) until it has been written or the stream has failed: then `release` runs. */
+export interface HeldResponse {
+  body: Uint8Array
+  release: () => void
+}
+
+export type RequestHandler = (request: Uint8Array, peer: PeerId) => Promise<Uint8Array | HeldResponse>
 
 function asError (err: unknown): Error {
   return err instanceof Error ? err : new Error(`stream failed: ${String((err as { type?: unknown })?.type ?? err)}`)
@@ -27,14 +33,20 @@ function reset (stream: Stream, err: unknown): void {
 export async function handleRequests (node: Libp2p, protocol: string, handler: RequestHandler, limits: ExchangeLimits): Promise<void> {
   await node.handle(protocol, async (stream, connection) => {
     const signal = AbortSignal.timeout(limits.timeoutMs)
+    let release: (() => void) | undefined
     try {
       const lp = lpStream(stream, { maxDataLength: limits.maxRequestBytes })
       const request = await lp.read({ signal })
-      const response = await handler(request.subarray(), connection.remotePeer)
+      const answer = await handler(request.subarray(), connection.remotePeer)
+      let response: Uint8Array
+      if (answer instanceof Uint8Array) response = answer
+      else ({ body: response, release } = answer)
       await lp.write(response, { signal })
       await stream.close({ signal })
     } catch (err) {
       reset(stream, err)
+    } finally {
+      release?.()
     }
   }, { maxInboundStreams: 64 })
 }
