@@ -63,18 +63,18 @@ export class Admission {
   }
 
   /**
-   * Admits one request of `client` reserving `bytes`, or refuses it. The client's own bounds are
-   * checked first (a client over its share hears so even when the node is also full), then the
-   * node's, then the client's rate (a refused request takes no token).
+   * Admits one request of `client` reserving `bytes`, or refuses it. The node's bounds are checked
+   * first (when it is full, it is busy for everyone), then the client's, then the client's rate (a
+   * refused request takes no token).
    */
   admit (client: string, bytes = 0): Ticket | Refusal {
     const l = this.#limits
     const own = this.#clients.get(client)
     const refuse = (scope: Refusal['scope'], limit: Refusal['limit'], retryAfter = this.#retryAfter): Refusal => ({ admitted: false, scope, limit, retryAfter })
-    if ((own?.requests ?? 0) >= l.maxInFlightPerClient) return refuse('client', 'requests')
-    if (l.maxBytesPerClient !== undefined && (own?.bytes ?? 0) + bytes > l.maxBytesPerClient) return refuse('client', 'bytes')
     if (this.#requests >= l.maxInFlight) return refuse('total', 'requests')
     if (l.maxBytes !== undefined && this.#bytes + bytes > l.maxBytes) return refuse('total', 'bytes')
+    if ((own?.requests ?? 0) >= l.maxInFlightPerClient) return refuse('client', 'requests')
+    if (l.maxBytesPerClient !== undefined && (own?.bytes ?? 0) + bytes > l.maxBytesPerClient) return refuse('client', 'bytes')
     const wait = this.#rate?.take(client) ?? 0
     if (wait > 0) return refuse('client', 'rate', wait)
     const state = own ?? { requests: 0, bytes: 0 }

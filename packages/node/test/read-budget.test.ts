@@ -66,7 +66,7 @@ describe('read budget', () => {
     assert.equal(refused(budget.admit('a', 0)).status, 429)
     assert.ok(budget.admit('b', 0).admitted)
     assert.equal(refused(budget.admit('c', 0)).status, 503)
-    assert.equal(refused(budget.admit('a', 0)).status, 429, 'a client over its share hears 429 even when the node is full')
+    assert.equal(refused(budget.admit('a', 0)).status, 503, 'when the node is full it is busy for everyone')
   })
 
   it('rate per client: the burst, then 429 with the seconds until a token; a refusal takes no token', () => {
