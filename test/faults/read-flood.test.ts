@@ -21,7 +21,7 @@ import { record, type ScenarioRow } from './report.js'
 const ORIGIN = 'flood.example/reads'
 const issuer = makeIssuer('https://issuer.reads.example')
 /** config.ts's defaults for limits.read. */
-const READ_DEFAULTS = { rateLimit: { perSecond: 100, burst: 200, maxClients: 10_000 }, maxInFlight: 64, maxInFlightPerClient: 8, maxBytesInFlight: 128 * 1024 * 1024, maxBytesPerClient: 64 * 1024 * 1024, maxConcurrentWork: 2 }
+const READ_DEFAULTS = { rateLimit: { perSecond: 100, burst: 200, maxClients: 10_000 }, maxInFlight: 64, maxInFlightPerClient: 8, maxBytesInFlight: 160 * 1024 * 1024, maxBytesPerClient: 80 * 1024 * 1024, maxConcurrentWork: 2 }
 /** Entries in the log before the flood: two full bundles of ~60 KB statements. */
 const ENTRIES = 512
 const PAYLOAD = 60_000
@@ -33,7 +33,7 @@ const REGISTRATIONS = { count: 60, pauseMs: 50 }
  * The bounds asserted. Without the budget (every limit lifted, measured once) the same flood took
  * registration p99 from 24 ms to 5 698 ms (3 of 60 answered 303) and RSS from 462 to a peak of
  * 2 080 MiB; with it, p99 804 ms and a peak of +280 MiB. Registration: p99 under 2 s. RSS: the budget
- * holds at most 128 MiB of answers at once; allowed growth 400 MiB for the answers, zlib's buffers
+ * holds at most 160 MiB of answers at once; allowed growth 400 MiB for the answers, zlib's buffers
  * and garbage not yet collected.
  */
 const P99_BOUND_MS = 2000

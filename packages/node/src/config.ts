@@ -1,5 +1,5 @@
 /**
- * The node's configuration file (architecture.md "Configuration and policy"): JSON, validated
+ * The node's configuration file (README "Running a node (operators)"): JSON, validated
  * strictly. A wrong field is a ConfigError that names the field and what was expected; unknown fields
  * are errors too (a typo must not silently fall back to a default). Keys starting with "//" are
  * comments, anywhere. Relative paths are resolved against the config file's directory.
@@ -31,7 +31,7 @@ export interface IssuerConfig {
   keys: IssuerKeyConfig[]
 }
 
-/** The registration policy (architecture.md "Configuration and policy"). Plain data: it is sent to the verify workers. */
+/** The registration policy (README "Issuers"). Plain data: it is sent to the verify workers. */
 export interface RegistrationConfig {
   /** Largest entry (the statement with its unprotected header cleared): at most 65 535 bytes. */
   maxStatementSize: number
@@ -86,9 +86,12 @@ export interface ReadLimitsConfig {
   maxInFlight: number
   /** Of those, at most this many from one client (default 8). */
   maxInFlightPerClient: number
-  /** Bytes held by reads at once, in all (default 128 MiB; at least 2 × ~16.8 MiB, one gzipped maximal bundle). */
+  /** Bytes held by reads at once, in all (default 160 MiB; at least 2 × ~16.8 MiB, one gzipped maximal bundle). */
   maxBytesInFlight: number
-  /** Bytes held by one client's reads at once (default 64 MiB; the same minimum; at most maxBytesInFlight). */
+  /**
+   * Bytes held by one client's reads at once (default 80 MiB: a mirror's two gzipped maximal reads at
+   * once; the same minimum; at most maxBytesInFlight).
+   */
   maxBytesPerClient: number
   /**
    * Store reads and gzip compressions running at once (default 2). Both run on libuv's thread pool
@@ -156,7 +159,7 @@ export const FEDERATION_ROLES = ['witness', 'mirror', 'sector'] as const
 export type FederationRole = typeof FEDERATION_ROLES[number]
 
 /**
- * The federation over libp2p (issue #5). It is on when the `federation` section has a `name`; a
+ * The federation over libp2p. It is on when the `federation` section has a `name`; a
  * section without one (and without listen addresses) leaves the node HTTP-only.
  */
 export interface FederationConfig {
@@ -366,8 +369,8 @@ function readLimits (f: Fields): ReadLimitsConfig {
     rateLimit: rateLimitAt(f, { perSecond: 100, burst: 200 }),
     maxInFlight: f.integer('maxInFlight', 1, 100_000, 64),
     maxInFlightPerClient: f.integer('maxInFlightPerClient', 1, 100_000, 8),
-    maxBytesInFlight: f.integer('maxBytesInFlight', MAX_READ_RESERVATION, 2 ** 40, 128 * 1024 * 1024),
-    maxBytesPerClient: f.integer('maxBytesPerClient', MAX_READ_RESERVATION, 2 ** 40, 64 * 1024 * 1024),
+    maxBytesInFlight: f.integer('maxBytesInFlight', MAX_READ_RESERVATION, 2 ** 40, 160 * 1024 * 1024),
+    maxBytesPerClient: f.integer('maxBytesPerClient', MAX_READ_RESERVATION, 2 ** 40, 80 * 1024 * 1024),
     maxConcurrentWork: f.integer('maxConcurrentWork', 1, 1024, 2),
   }
   if (config.maxBytesPerClient > config.maxBytesInFlight) throw new ConfigError(f.at('maxBytesPerClient'), `expected at most maxBytesInFlight (${config.maxBytesInFlight}), got ${config.maxBytesPerClient}`)

@@ -48,7 +48,7 @@ describe('config: access and read limits', () => {
   it('defaults: read limits, /64, no proxies, /metrics on the public listener, open registration', () => {
     const config = parseConfig(base, '/tmp')
     assert.deepEqual(config.limits.read, {
-      rateLimit: { perSecond: 100, burst: 200, maxClients: 10_000 }, maxInFlight: 64, maxInFlightPerClient: 8, maxBytesInFlight: 128 * MIB, maxBytesPerClient: 64 * MIB, maxConcurrentWork: 2,
+      rateLimit: { perSecond: 100, burst: 200, maxClients: 10_000 }, maxInFlight: 64, maxInFlightPerClient: 8, maxBytesInFlight: 160 * MIB, maxBytesPerClient: 80 * MIB, maxConcurrentWork: 2,
     })
     assert.equal(config.limits.ipv6Prefix, 64)
     assert.deepEqual(config.http.trustedProxies, [])

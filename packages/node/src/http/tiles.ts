@@ -1,5 +1,5 @@
 /**
- * C2SP tlog-tiles read API (spec digest §6.5) of the node's own log, and of every log it holds (its
+ * C2SP tlog-tiles read API (docs/spec-digest.md §6.5) of the node's own log, and of every log it holds (its
  * own and its mirrors) under `/logs/<hex(SHA-256(origin))>`:
  *   GET [/logs/<hex>]/checkpoint                 text/plain, not cacheable; with the witnesses'
  *                                                cosignatures gathered by the federation, when it has any
@@ -31,16 +31,16 @@ const PARTIAL = 'public, max-age=60'
 
 /** How a route reads: under the budget (admitted per client, work bounded) or, without one, directly. */
 interface Reader {
-  /** Admits the request for a read of `kind`; undefined when it was refused (the refusal is sent). */
-  admit: (ctx: Context, kind: ReadKind) => Ticket | undefined
+  /** Admits the request for a read of `kind` (gzipped when `gzip` and the client accepts it); undefined when it was refused (the refusal is sent). */
+  admit: (ctx: Context, kind: ReadKind, gzip?: boolean) => Ticket | undefined
   work: <T>(fn: () => Promise<T>) => Promise<T>
 }
 
 function reader (budget: ReadBudget | undefined, client: (ctx: Context) => string): Reader {
   if (budget === undefined) return { admit: () => ({ admitted: true, release: () => {}, hold: () => {} }), work: async (fn) => await fn() }
   return {
-    admit: (ctx, kind) => {
-      const a = budget.admit(client(ctx), reservation(kind, acceptsGzip(ctx.req)))
+    admit: (ctx, kind, gzip = true) => {
+      const a = budget.admit(client(ctx), reservation(kind, gzip && acceptsGzip(ctx.req)))
       if (!a.admitted) {
         sendProblem(ctx.res, { status: a.status, title: a.status === 429 ? 'Too Many Requests' : 'Service Unavailable', detail: a.reason, retryAfter: a.retryAfter })
         return undefined
@@ -85,7 +85,7 @@ export function tileRoutes (router: Router, services: HttpServices, budget?: Rea
     const size = Number(ctx.params[1])
     if (!Number.isSafeInteger(size)) throw new ScittError('MALFORMED', 'size above 2^53-1')
     const log = held(ctx.params[0]!).log
-    const ticket = r.admit(ctx, 'data')
+    const ticket = r.admit(ctx, 'data', false)
     if (ticket === undefined) return
     const body = encodeCheckpointList(await r.work(async () => await log.checkpointsAfter(size, MAX_CHECKPOINTS_LISTED)))
     ticket.hold(body.length)
