@@ -259,7 +259,10 @@ describe('scitt CLI (subprocess)', function () {
         if (req.method === 'POST' && req.url === '/entries') {
           const index = log.append(entryBytes(decodeSign1(body)))
           let receipt = await log.receipt(answer === 'other-entry' ? 0 : index)
-          if (answer === 'flipped') receipt = receipt.slice(), receipt[receipt.length - 1]! ^= 1
+          if (answer === 'flipped') {
+            receipt = receipt.slice()
+            receipt[receipt.length - 1]! ^= 1
+          }
           res.statusCode = 201
           res.setHeader('content-type', 'application/cose')
           res.end(receipt)
@@ -304,6 +307,52 @@ describe('scitt CLI (subprocess)', function () {
       assert.match(exists.stderr, /exists.*--force/)
       assert.equal(node.requests.filter((r) => r.startsWith('POST')).length, posts, 'no registration was sent')
       assert.deepEqual(leftovers(out), [])
+    })
+
+    it('register waits for a pending (not yet durable) receipt by default; --no-wait prints it as pending and says so', async () => {
+      const out = mkdtempSync(join(dir, 'pending-'))
+      assert.equal((await scitt('keygen', '--out', join(out, 'k.jwk'))).code, 0)
+      writeFileSync(join(out, 'in.txt'), 'payload')
+      assert.equal((await scitt('sign', '--key', join(out, 'k.jwk'), '--iss', 'did:key', '--sub', 's', '--content-type', 'text/plain', '--out', join(out, 's.cose'), join(out, 'in.txt'))).code, 0)
+      const log = new TestLog('example.com/pending')
+      let polls = 0
+      const node = await stubServer(async (req, res, body) => {
+        if (req.method === 'POST' && req.url === '/entries') {
+          const id = entryId(entryBytes(decodeSign1(body)))
+          log.append(entryBytes(decodeSign1(body)))
+          polls = 0
+          res.statusCode = 303
+          res.setHeader('location', `/entries/${id}`)
+          res.end()
+          return
+        }
+        if (req.url?.startsWith('/entries/') === true) {
+          if (++polls < 3) {
+            res.statusCode = 202
+            res.setHeader('retry-after', '0')
+            res.end()
+            return
+          }
+          res.setHeader('content-type', 'application/cose')
+          res.end(await log.receipt(log.size - 1))
+          return
+        }
+        res.statusCode = 404
+        res.end()
+      })
+      servers.push(node)
+      const waited = await scitt('register', '--node', node.url, join(out, 's.cose'))
+      assert.equal(waited.code, 0, waited.stderr)
+      assert.match(waited.stdout, /^[0-9a-f]{64} {2}registered {2}/)
+      assert.equal(polls, 3, 'polled through two 202s to the receipt')
+
+      const quick = await scitt('register', '--node', node.url, '--no-wait', join(out, 's.cose'))
+      assert.equal(quick.code, 0, quick.stderr)
+      assert.match(quick.stdout, /^[0-9a-f]{64} {2}pending {2}/)
+      assert.match(quick.stderr, /not yet durable/)
+      assert.equal(polls, 0, 'no poll with --no-wait')
+      const both = await scitt('register', '--node', node.url, '--wait', '--no-wait', join(out, 's.cose'))
+      assert.equal(both.code, 2)
     })
   })
 

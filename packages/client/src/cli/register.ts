@@ -25,12 +25,15 @@ interface Outcome {
 export const register: Command = {
   name: 'register',
   summary: 'register statements at a node',
-  help: `usage: scitt register --node URL [--wait] [--out FILE|DIR [--force] [--node-keys FILE...]] [--concurrency N]
+  help: `usage: scitt register --node URL [--no-wait] [--out FILE|DIR [--force] [--node-keys FILE...]] [--concurrency N]
                       [--json] IN...
 
 Registers each Signed Statement IN at the node (SCRAPI POST /entries) and prints, per file, its entry
-id and whether it is registered (the node returned the receipt) or pending (poll it later with
-scitt get ID --node URL). With --wait, pending registrations are polled until the receipt exists.
+id and whether it is registered (the node returned the receipt) or pending. A pending entry is
+accepted but NOT yet durable: the node answered 303 before the entry was written, and a crash of the
+node before its next batch loses it. So registrations are polled until the receipt exists (at most
+--wait-ms each); with --no-wait they are printed as pending at once (fetch their receipts later with
+scitt get ID --node URL, and register again what never gets one).
 With one IN, --out FILE receives the receipt; with several, --out DIR receives IN's name + .receipt.
 A receipt is saved only once it verifies (RFC 9942 §5.2.1: the inclusion of IN's entry and the
 signature) under the --node-keys keys, or without them under the keys the node serves at
@@ -41,7 +44,8 @@ Overloaded nodes (429/503) are retried after their Retry-After.
 
 options:
   --node URL          the node (required)
-  --wait              wait for the receipts
+  --no-wait           do not wait for pending receipts (pending is not durable yet)
+  --wait              wait for the receipts (the default; kept for scripts)
   --wait-ms MS        longest wait per statement (default 30000)
   --out FILE|DIR      where to write receipts
   --force             replace existing receipt files
@@ -54,9 +58,9 @@ exit: 0 all registered or pending; 1 a receipt did not verify (not saved); 2 if 
 are printed)
 
 example:
-  scitt register --node http://127.0.0.1:8080 --wait --out fw.receipt fw.cose`,
+  scitt register --node http://127.0.0.1:8080 --out fw.receipt fw.cose`,
   options: {
-    node: { type: 'string' }, wait: { type: 'boolean' }, 'wait-ms': { type: 'string' }, out: { type: 'string', short: 'o' },
+    node: { type: 'string' }, wait: { type: 'boolean' }, 'no-wait': { type: 'boolean' }, 'wait-ms': { type: 'string' }, out: { type: 'string', short: 'o' },
     concurrency: { type: 'string' }, force: { type: 'boolean' }, 'node-keys': { type: 'string', multiple: true },
   },
   positionals: [1, Infinity],
@@ -64,6 +68,8 @@ example:
     const url = nodeUrl(required(values, 'node', 'register'))
     const concurrency = integer(values.concurrency, 'concurrency', 4)
     const waitMs = integer(values['wait-ms'], 'wait-ms', 30_000)
+    if (values.wait === true && values['no-wait'] === true) throw new UsageError('give --wait or --no-wait, not both')
+    const wait = values['no-wait'] !== true
     const out = values.out as string | undefined
     const force = values.force === true
     const many = files.length > 1
@@ -82,7 +88,7 @@ example:
       }
       trusted = new TrustedKeys(pinned.length > 0 ? pinned : await fetchNodeKeys(url), nodeSignatures)
     }
-    const outcomes: Outcome[] = new Array(files.length)
+    const outcomes = new Array<Outcome>(files.length)
     const bar = progressBar(files.length, 'registering')
     let next = 0
     let done = 0
@@ -91,16 +97,16 @@ example:
         const i = next++
         const file = files[i]!
         try {
-          const r: Registration = await registerStatement(url, statements[i]!, { wait: values.wait === true, waitMs })
+          const r: Registration = await registerStatement(url, statements[i]!, { wait, waitMs })
           outcomes[i] = { file, entryId: r.entryId, status: r.receipt === undefined ? 'pending' : 'registered', location: r.location }
           if (r.receipt !== undefined && trusted !== undefined) {
             const target = targets[i]!
             const { check } = checkReceipt('receipt', r.receipt, leafHash(entryBytes(decodeSign1(statements[i]!))), trusted)
             if (check.status !== 'ok') {
-              outcomes[i] = { ...outcomes[i]!, status: 'failed', unverified: true, error: `the node's receipt does not verify (${check.verifyCode}: ${check.reason}); not saved` }
+              outcomes[i] = { ...outcomes[i], status: 'failed', unverified: true, error: `the node's receipt does not verify (${check.verifyCode}: ${check.reason}); not saved` }
             } else {
               writeOutput(r.receipt, target, true, force)
-              outcomes[i]!.receipt = target
+              outcomes[i].receipt = target
             }
           }
         } catch (err) {
@@ -120,7 +126,7 @@ example:
         else process.stdout.write(`${o.entryId!}  ${o.status}  ${o.file}${o.receipt === undefined ? '' : ` → ${o.receipt}`}\n`)
       }
       if (outcomes.some((o) => o.status === 'pending')) {
-        info(`pending entries${out === undefined ? '' : ' (no receipt written)'}: fetch their receipts later with scitt get ID --node URL, or register with --wait`)
+        info(`pending entries${out === undefined ? '' : ' (no receipt written)'} are accepted but not yet durable (a crash of the node can lose them): fetch their receipts with scitt get ID --node URL, and register again what never gets one`)
       }
     }
     if (outcomes.some((o) => o.unverified === true)) return EXIT.failed
