@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Keeps the package arrows of architecture.md one-way. For every packages/<pkg>/src file it checks that
+// Keeps the package arrows of docs/architecture.md "Arrows" one-way. For every packages/<pkg>/src file it checks that
 // each import is relative (inside the package), a Node built-in the package may use, or a package declared
 // in its package.json, and that the forbidden imports below never appear. Exit 1 with a list on failure.
 // Usage: node scripts/check-deps.mjs [--root DIR]
@@ -18,14 +18,15 @@ const RULES = {
 // (rank 0: the shared pieces; then federation, mirror, http; the composing files rank highest). A file
 // at the top of src/ is ranked by its name.
 const NODE_RANKS = {
-  'p2p': 0, 'witness': 0, 'registration': 0, 'keys': 0, 'logger': 0, 'metrics': 0, 'rate-limit': 0, 'read-limited': 0, 'held-logs': 0, 'history-guard': 0, 'store-layout': 0, 'config': 0,
-  'federation': 1,
+  'p2p': 0, 'witness': 0, 'registration': 0, 'keys': 0, 'logger': 0, 'metrics': 0, 'rate-limit': 0, 'read-limited': 0, 'held-logs': 0, 'history-guard': 0, 'store-layout': 0, 'config': 0, 'admission': 0,
+  'federation': 1, 'read-budget': 1,
   'mirror': 2,
   'http': 3,
   'node': 4, 'init': 4, 'fsck': 4, 'devnet': 4, 'cli': 4, 'index': 4,
 }
-// config.ts reads the trust policy (federation/trust.ts imports nothing of the node).
-const NODE_ALLOWED = [['config', 'federation/trust']]
+// config.ts reads the trust policy (federation/trust.ts imports nothing of the node) and bounds the
+// read limits by the largest read reservation (a constant of read-budget.ts).
+const NODE_ALLOWED = [['config', 'federation/trust'], ['config', 'read-budget']]
 
 /** The part of a node source file: its directory under src/, or its name for a file at the top. */
 function nodePart (relFromSrc) {

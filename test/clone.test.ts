@@ -1,5 +1,5 @@
 /**
- * The quick start on a fresh clone (issue #8): the repository's committed HEAD is cloned into a temp
+ * The quick start on a fresh clone: the repository's committed HEAD is cloned into a temp
  * folder and the README is followed there as a newcomer would. The first quick-start command
  * (`npm ci && npm start`; npm ci with --prefer-offline --no-audit --no-fund so that it may use the local
  * npm cache, and `-- --port 0` so that it cannot collide with other servers) installs, builds and starts

@@ -72,11 +72,11 @@ function parseYaml (text: string): Yaml {
 
 const asMap = (v: Yaml | undefined, what: string): Record<string, Yaml> => {
   assert.ok(typeof v === 'object' && v !== null && !Array.isArray(v), `${what} is a map`)
-  return v as Record<string, Yaml>
+  return v
 }
 const asList = (v: Yaml | undefined, what: string): string[] => {
   assert.ok(Array.isArray(v) && v.every((x) => typeof x === 'string'), `${what} is a list of strings`)
-  return v as string[]
+  return v
 }
 
 describe('deployment: docker-compose.yml, Dockerfile and configs/ (devnet topology)', function () {
@@ -139,7 +139,7 @@ describe('deployment: docker-compose.yml, Dockerfile and configs/ (devnet topolo
       writeFileSync(join(tmp, 'federation.policy'), policy)
       for (const spec of DEVNET_NODES) {
         const raw = JSON.parse(readFileSync(join(root, 'configs', `${spec.name}.json`), 'utf8')) as Record<string, unknown>
-        const config = parseConfig(raw, tmp) // configs/ is mounted at /etc/scitt beside the filled policy
+        const config = parseConfig(raw, tmp, readFileSync) // configs/ is mounted at /etc/scitt beside the filled policy
         assert.equal(config.origin, `scitt.example/${spec.name}`)
         assert.equal(config.sector, spec.sector)
         assert.equal(config.http.port, 8080)

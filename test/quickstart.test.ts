@@ -25,8 +25,8 @@ interface Started {
 function startNode (dir: string): Promise<Started> {
   const child = spawn(process.execPath, [join(root, 'scripts/start.mjs'), '--dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  child.stdout!.on('data', (c) => { output += c })
-  child.stderr!.on('data', (c) => { output += c })
+  child.stdout.on('data', (c) => { output += c })
+  child.stderr.on('data', (c) => { output += c })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no walk-through within 45 s:\n${output}`)) }, 45_000)
     const check = (): void => {
@@ -35,7 +35,7 @@ function startNode (dir: string): Promise<Started> {
       const nodes = new Map([...output.matchAll(/^ {2}(\w+) +(http:\/\/127\.0\.0\.1:\d+) .*tree size (\d+)$/gm)].map((m) => [m[1]!, { url: m[2]!, treeSize: Number(m[3]) }]))
       resolve({ child, output: () => output, nodes })
     }
-    child.stdout!.on('data', check)
+    child.stdout.on('data', check)
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`start.mjs exited ${code}:\n${output}`)) })
   })
 }

@@ -1,5 +1,5 @@
 /**
- * Fault suite (issue #9), hostile HTTP clients against a real node (in this process, port 0, LevelDB in
+ * Fault suite, hostile HTTP clients against a real node (in this process, port 0, LevelDB in
  * a temp dir, federation on with the witness role): mutated SCRAPI bodies to POST /entries, mutated
  * C2SP witness requests to POST /add-checkpoint, odd request targets for tiles, entries and keys, huge
  * declared lengths, CBOR heads declaring 2^60-byte strings, deep nesting, endless chunked bodies, bodies

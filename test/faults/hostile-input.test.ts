@@ -1,5 +1,5 @@
 /**
- * Fault suite (issue #9), hostile input at every door: each decoder that takes bytes from outside —
+ * Fault suite, hostile input at every door: each decoder that takes bytes from outside —
  * COSE/CBOR (signed statements, receipts and seals, COSE keys, problem details, transparent statements),
  * signed notes and checkpoints, witness add-checkpoint requests, tlog-proof and tlog-policy files, node
  * config files, gossip messages (checkpoint messages, descriptors, evidence) and the peer protocols'

@@ -1,5 +1,5 @@
 /**
- * Fault suite (issue #9), mirror catch-up: a mirror node process that starts from zero against an
+ * Fault suite, mirror catch-up: a mirror node process that starts from zero against an
  * origin of many entries is SIGKILLed at random moments during its catch-up, many times. After each
  * restart it resumes at least from what it had shown before the kill (nothing it stored is lost), it
  * ends with the whole log, `scitt-node fsck` passes for its own log and the mirror, and the mirror

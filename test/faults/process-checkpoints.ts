@@ -1,5 +1,5 @@
 /**
- * "One size, one root" across processes (issue #9): every signed checkpoint seen anywhere during a
+ * "One size, one root" across processes: every signed checkpoint seen anywhere during a
  * fault scenario — a node's GET /checkpoint, the heads a peer shows at GET /federation, a witness's
  * stored state, the roots receipts are sealed over — is recorded per origin; two of one size with
  * different roots are a conflict. Notes must verify with the origin's log key to count.

@@ -1,5 +1,5 @@
 /**
- * Registration traffic against node processes and the ledger of what they acknowledged (issue #9):
+ * Registration traffic against node processes and the ledger of what they acknowledged:
  * concurrent clients POST pre-signed statements; a 201 receipt, or a receipt fetched with GET after a
  * 303, is an acknowledgement, checked at once with the node's served receipt key. After a fault,
  * `verifyServed` checks that every acknowledged entry is still served with a receipt that verifies, at

@@ -1,5 +1,5 @@
 /**
- * Nodes as real processes for the fault suite (issue #9): a node directory made by `initFederatedDir`
+ * Nodes as real processes for the fault suite: a node directory made by `initFederatedDir`
  * (keys 0600, config), run with the real CLI (`packages/node/bin/scitt-node.js start --config` with its shebang's flags,
  * the built code: `npm run test:faults` builds first) on fixed loopback ports picked per run, so that a
  * node keeps its URL and libp2p address across SIGKILLs and restarts. Every process is started here and

@@ -45,7 +45,7 @@ function read (url: string, localAddress: string, headers: Record<string, string
     const req = request(url, { headers, localAddress, agent: false, timeout: 20_000 }, (res) => {
       let bytes = 0
       res.on('data', (c: Buffer) => { bytes += c.length })
-      res.on('end', () => resolve({ status: res.statusCode!, bytes, retryAfter: res.headers['retry-after'] as string | undefined }))
+      res.on('end', () => resolve({ status: res.statusCode!, bytes, retryAfter: res.headers['retry-after'] }))
       res.on('error', () => resolve({ status: -1, bytes, retryAfter: undefined }))
     })
     req.on('timeout', () => req.destroy(new Error('timeout')))

@@ -1,5 +1,5 @@
 /**
- * The fault suite's report (issue #9): every scenario records one row (cases run, faults injected,
+ * The fault suite's report: every scenario records one row (cases run, faults injected,
  * entries acknowledged, entries found afterwards, result); after the whole run the table is printed,
  * and written as JSON to $FAULTS_REPORT when that is set.
  */

@@ -97,7 +97,7 @@ describe('faults: add-checkpoint flood of a witness process', function () {
       })()
       const started = performance.now()
       let large: number[]
-      let small: number[] = []
+      const small: number[] = []
       try {
         large = await pool(LARGE.addresses, Array.from({ length: LARGE.requests }, (_, i) => async () =>
           (await add(floodRequest(`l${i}`, LARGE.originBytes), `127.0.0.${2 + (i % LARGE.addresses)}`)).status))

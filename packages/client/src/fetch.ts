@@ -1,5 +1,5 @@
 /**
- * Read-only fetchers for what any node serves (architecture.md "Interfaces"): receipts, transparent
+ * Read-only fetchers for what any node serves (docs/architecture.md "Where to look"): receipts, transparent
  * statements and tlog-proof files per entry (SCRAPI §2.5 and ours), the node's receipt keys (SCRAPI
  * §2.1–2.2), and C2SP tlog-tiles checkpoints, hash tiles and entry bundles, for the node's own log or
  * for a log it mirrors (`logPrefix(origin)`).

@@ -81,7 +81,7 @@ async function readBody (response: Response, maxBytes: number, url: string): Pro
     throw new ScittError('TOO_LARGE', `${url}: response of ${declared} bytes exceeds the ${maxBytes}-byte limit`)
   }
   if (response.body === null) return new Uint8Array(0)
-  const reader = response.body.getReader()
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader()
   const chunks: Uint8Array[] = []
   let length = 0
   for (;;) {

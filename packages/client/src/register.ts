@@ -1,9 +1,9 @@
 /**
  * SCRAPI registration (draft-ietf-scitt-scrapi §2.3, §2.4): `POST /entries` answers 201 with the
- * receipt, or 303 to the operation, which answers 202 or 302 (both mean "still running", spec digest
+ * receipt, or 303 to the operation, which answers 202 or 302 (both mean "still running", docs/spec-digest.md
  * §2.2) with Retry-After until it answers 200 with the receipt (see `poll`).
  */
-import { MEDIA_TYPE, ScittError, decodeSign1, entryBytes, entryId } from '@scitt/core'
+import { MEDIA_TYPE, decodeSign1, entryBytes, entryId } from '@scitt/core'
 import { expectStatus, httpRequest, joinUrl, locationOf } from './http.js'
 import { poll, type PollOptions } from './poll.js'
 

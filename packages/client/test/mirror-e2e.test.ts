@@ -44,7 +44,7 @@ describe('the CLI against a federation: a receipt fetched from a mirror, verifie
     const policy = policyText(all, all, 2)
     writeFileSync(file('federation.policy'), policy)
     writeFileSync(file('strict.policy'), policyText(all, all, 3))
-    const openRegistration = (raw: Record<string, any>): void => { raw.registration.didKey.enabled = true } // eslint-disable-line @typescript-eslint/no-explicit-any
+    const openRegistration = (raw: Record<string, any>): void => { raw.registration.didKey.enabled = true }  
     const iot = await startFederated(keys.iot, { name: NAME, policy, bootstrap: [], configure: openRegistration })
     nodes.push(iot)
     const bootstrap = iot.federation.multiaddrs

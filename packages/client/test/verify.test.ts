@@ -40,7 +40,7 @@ describe('offline verification', () => {
   const statement = signStatement({ signer: issuer.signer, kid: issuer.key.kid, iss, sub: 'fw-1.0', contentType: 'text/plain', payload: utf8('firmware v1') })
   const log = new TestLog('example.com/log1')
   const [w1, w2, w3] = [witness('w1.example'), witness('w2.example'), witness('w3.example')]
-  const policy = parsePolicy(policyText([log], [w1!, w2!, w3!], 2))
+  const policy = parsePolicy(policyText([log], [w1, w2, w3], 2))
   let index: number
   let receipt: Uint8Array
   let transparent: Uint8Array
@@ -53,7 +53,7 @@ describe('offline verification', () => {
     log.append(utf8('later entry'))
     receipt = await log.receipt(index)
     transparent = addReceipts(statement, [receipt])
-    cosigned = log.checkpoint(log.size, [w1!, w3!])
+    cosigned = log.checkpoint(log.size, [w1, w3])
     options = { provider: nodeSignatures, nodeKeys: [log.receiptKey], allowDidKey: true, policy, checkpoints: [cosigned] }
   })
 
@@ -172,7 +172,7 @@ describe('offline verification', () => {
   })
 
   it('fails when the witness quorum is not met', async () => {
-    const report = await verifyTransparentStatement(transparent, { ...options, checkpoints: [log.checkpoint(log.size, [w2!])] })
+    const report = await verifyTransparentStatement(transparent, { ...options, checkpoints: [log.checkpoint(log.size, [w2])] })
     assert.equal(report.ok, false)
     assert.equal(check(report, 'checkpoint[0]').code, 'POLICY')
     assert.equal(check(report, 'checkpoint[0]').verifyCode, 'POLICY')
@@ -196,7 +196,7 @@ describe('offline verification', () => {
     assert.equal(witnessed.verifyCode, 'NO_CHECKPOINT')
     assert.equal(witnessed.code, 'POLICY')
     assert.match(witnessed.reason, new RegExp(`no checkpoint of ${log.origin} cosigned per the policy at tree size ${log.size} or larger was given`))
-    const smaller = await verifyTransparentStatement(transparent, { ...options, checkpoints: [log.checkpoint(log.size - 1, [w1!, w2!])] })
+    const smaller = await verifyTransparentStatement(transparent, { ...options, checkpoints: [log.checkpoint(log.size - 1, [w1, w2])] })
     assert.equal(check(smaller, 'receipt[0].witnessed').verifyCode, 'NO_CHECKPOINT')
     assert.match(check(smaller, 'receipt[0].witnessed').reason, new RegExp(`only sizes ${log.size - 1}`))
   })
@@ -204,26 +204,26 @@ describe('offline verification', () => {
   it('fails a larger cosigned checkpoint without a consistency proof source, and a checkpoint of another root at the receipt size', async () => {
     const grown = log.fork(log.size)
     grown.append(utf8('grown'))
-    const later = await verifyTransparentStatement(transparent, { ...options, checkpoints: [grown.checkpoint(grown.size, [w1!, w2!])] })
+    const later = await verifyTransparentStatement(transparent, { ...options, checkpoints: [grown.checkpoint(grown.size, [w1, w2])] })
     assert.equal(later.ok, false)
     assert.equal(check(later, 'receipt[0].witnessed').verifyCode, 'NO_CONSISTENCY_PROOF')
     assert.equal(check(later, 'receipt[0].witnessed').code, 'POLICY')
     const thrown = await verifyTransparentStatement(transparent, {
-      ...options, checkpoints: [grown.checkpoint(grown.size, [w1!, w2!])], consistencyProof: async () => { throw new Error('source unreachable') },
+      ...options, checkpoints: [grown.checkpoint(grown.size, [w1, w2])], consistencyProof: async () => { throw new Error('source unreachable') },
     })
     assert.equal(check(thrown, 'receipt[0].witnessed').verifyCode, 'ERROR')
     assert.equal(check(thrown, 'receipt[0].witnessed').code, undefined)
     assert.equal(check(thrown, 'receipt[0].witnessed').reason, 'source unreachable')
     const other = log.fork(log.size - 1)
     other.append(utf8('another last entry'))
-    const split = await verifyTransparentStatement(transparent, { ...options, checkpoints: [other.checkpoint(other.size, [w1!, w2!])] })
+    const split = await verifyTransparentStatement(transparent, { ...options, checkpoints: [other.checkpoint(other.size, [w1, w2])] })
     assert.equal(check(split, 'receipt[0].witnessed').verifyCode, 'INCONSISTENT')
   })
 
   it('binds a receipt to a larger cosigned checkpoint through a consistency proof', async () => {
     const grown = log.fork(log.size)
     for (let i = 0; i < 9; i++) grown.append(utf8(`grown ${i}`))
-    const later = grown.checkpoint(grown.size, [w1!, w2!])
+    const later = grown.checkpoint(grown.size, [w1, w2])
     const asked: Array<[number, number]> = []
     const report = await verifyTransparentStatement(transparent, {
       ...options,
@@ -240,7 +240,7 @@ describe('offline verification', () => {
     for (let i = 0; i < 13; i++) fork.append(utf8(`fork ${i}`))
     const forked = await verifyTransparentStatement(transparent, {
       ...options,
-      checkpoints: [fork.checkpoint(fork.size, [w1!, w2!])],
+      checkpoints: [fork.checkpoint(fork.size, [w1, w2])],
       consistencyProof: async ({ size1, size2 }) => consistencyProof(size1, size2, fork.reader),
     })
     assert.equal(forked.ok, false)
@@ -253,12 +253,12 @@ describe('offline verification', () => {
     const other = new TestLog('example.com/log2')
     for (const entry of log.entries) other.append(entry)
     assert.deepEqual(other.root(), log.root())
-    const both = parsePolicy(policyText([log, other], [w1!, w2!, w3!], 2))
+    const both = parsePolicy(policyText([log, other], [w1, w2, w3], 2))
     const asked: string[] = []
     const viaOther = await verifyTransparentStatement(transparent, {
       ...options,
       policy: both,
-      checkpoints: [other.checkpoint(log.size, [w1!, w2!]), other.checkpoint(log.size - 1, [w1!, w2!])],
+      checkpoints: [other.checkpoint(log.size, [w1, w2]), other.checkpoint(log.size - 1, [w1, w2])],
       consistencyProof: async ({ origin, size1, size2 }) => {
         asked.push(origin)
         return consistencyProof(size1, size2, other.reader)
@@ -276,11 +276,11 @@ describe('offline verification', () => {
     // log2's checkpoint at the receipt's size with another root says nothing about log1: not INCONSISTENT.
     const diverged = other.fork(3)
     for (let i = 3; i < log.size; i++) diverged.append(utf8(`log2 only ${i}`))
-    const unrelated = await verifyTransparentStatement(transparent, { ...options, policy: both, checkpoints: [diverged.checkpoint(log.size, [w1!, w2!])] })
+    const unrelated = await verifyTransparentStatement(transparent, { ...options, policy: both, checkpoints: [diverged.checkpoint(log.size, [w1, w2])] })
     assert.equal(check(unrelated, 'receipt[0].witnessed').code, 'POLICY')
 
     // With log1's own checkpoint beside log2's, the receipt is witnessed through log1's, named with its log key.
-    const own = await verifyTransparentStatement(transparent, { ...options, policy: both, checkpoints: [other.checkpoint(log.size, [w1!, w2!]), cosigned] })
+    const own = await verifyTransparentStatement(transparent, { ...options, policy: both, checkpoints: [other.checkpoint(log.size, [w1, w2]), cosigned] })
     const ok = check(own, 'receipt[0].witnessed')
     assert.equal(ok.status, 'ok', JSON.stringify(ok))
     assert.equal(ok.details?.origin, log.origin)
@@ -292,7 +292,7 @@ describe('offline verification', () => {
     let proof: string
 
     before(async () => {
-      proof = await log.proofFile(index, log.size, [w1!, w2!])
+      proof = await log.proofFile(index, log.size, [w1, w2])
     })
 
     it('verifies a proof for a statement, with the policy quorum', async () => {
@@ -313,7 +313,7 @@ describe('offline verification', () => {
       assert.equal(check(none, 'proof.checkpoint-signature').verifyCode, 'NO_LOG_KEY')
       const otherKey = await verifyProof(proof, { entryId: id }, { logKeys: [new TestLog('other.example/log').vkey] })
       assert.equal(check(otherKey, 'proof.checkpoint-signature').verifyCode, 'NO_LOG_KEY')
-      const notInPolicy = await verifyProof(proof, { entryId: id }, { policy: parsePolicy(policyText([new TestLog('other.example/log')], [w1!], 1)) })
+      const notInPolicy = await verifyProof(proof, { entryId: id }, { policy: parsePolicy(policyText([new TestLog('other.example/log')], [w1], 1)) })
       assert.equal(check(notInPolicy, 'proof.checkpoint-signature').verifyCode, 'ORIGIN_NOT_IN_POLICY')
       assert.equal(check(notInPolicy, 'proof.checkpoint-signature').code, 'UNKNOWN_ORIGIN')
     })
@@ -363,7 +363,7 @@ describe('offline verification', () => {
     })
 
     it('fails when the proof checkpoint misses the quorum', async () => {
-      const report = await verifyProof(await log.proofFile(index, log.size, [w3!]), { statement }, options)
+      const report = await verifyProof(await log.proofFile(index, log.size, [w3]), { statement }, options)
       assert.equal(report.ok, false)
       assert.equal(check(report, 'proof.witness-quorum').code, 'POLICY')
       assert.equal(check(report, 'proof.witness-quorum').verifyCode, 'POLICY')

@@ -4,6 +4,11 @@
  */
 import { malformed } from './errors.js'
 
+/** Array.isArray without widening a typed array type to any[] (for the runtime checks of typed parameters). */
+export function isArray (value: unknown): value is readonly unknown[] {
+  return Array.isArray(value)
+}
+
 export function assertBytes (value: unknown, name: string, length?: number): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`)
   if (length !== undefined && value.length !== length) {

@@ -45,6 +45,16 @@ export function isScittError (err: unknown, code?: ErrorCode): err is ScittError
     (code === undefined || (err as ScittError).code === code)
 }
 
+/** A decoded value as an error message shows it: numbers, strings and bigints as themselves, anything else by its kind. */
+export function shown (value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'bigint') return `${value}`
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)
+  if (value instanceof Uint8Array) return `a ${value.length}-byte string`
+  if (value instanceof Map) return 'a map'
+  if (Array.isArray(value)) return 'an array'
+  return `${value === null ? 'null' : typeof value}`
+}
+
 /** Shorthand for the most common failure: strict parsing rejected the input. */
 export function malformed (message: string, cause?: unknown): ScittError {
   return new ScittError('MALFORMED', message, cause === undefined ? {} : { cause })

@@ -1,5 +1,5 @@
 /**
- * @scitt/log benchmarks, side by side in one run (issue #3):
+ * @scitt/log benchmarks, side by side in one run:
  * - the raw LevelDB batch-put rate of the same entry bytes (batches of 256, sync) — the baseline;
  * - appends/s into the LevelDB log with a signed checkpoint and seal per batch (target ≥ 40 % of it);
  * - inclusion proofs/s on a 1 M-entry log, 16 in flight (target ≥ 20 k/s);

@@ -42,7 +42,9 @@ export interface FsckReport {
 }
 
 const MAX_ERRORS = 100
-const STOP = Symbol('stop')
+/** Thrown out of a scan to end it once a failure is recorded. */
+class Stop extends Error {}
+const STOP = new Stop('stop')
 
 export async function fsck (db: LogDatabase, options: FsckOptions): Promise<FsckReport> {
   const errors: string[] = []

@@ -1,6 +1,6 @@
 /**
- * A durable, append-only transparency log over an abstract-level database (architecture.md "How data
- * flows" 2): entries are sequenced, then integrated in batches. Each integration
+ * A durable, append-only transparency log over an abstract-level database (docs/architecture.md "Data
+ * flows"): entries are sequenced, then integrated in batches. Each integration
  *   1. writes one atomic batch: the entries (in C2SP entry bundles), the entry-id index, every hash
  *      tile that changed (full and partial) and the new tree state (size and compact-range peaks);
  *   2. signs the checkpoint (C2SP tlog-checkpoint as a signed note) and the receipt seal for that size
@@ -18,7 +18,7 @@
  */
 import {
   EMPTY_ROOT, MAX_ENTRY_SIZE, leafHash, ScittError, TILE_WIDTH, assembleReceipt, consistencyProof, decodeSeal, encodeSeal,
-  equalBytes, formatNote, fromHex, inclusionProof, isScittError, openCheckpoint, sealCheckpoint,
+  equalBytes, formatNote, fromHex, inclusionProof, isArray, isScittError, openCheckpoint, sealCheckpoint,
   sigStructure, signCheckpoint, tileWidth, toHex,
   type NoteSigner, type NoteVerifier, type ReceiptSeal, type Signer, type TileId, type Verifier,
 } from '@scitt/core'
@@ -377,7 +377,7 @@ export class Log {
   async appendVerified (entries: readonly Uint8Array[], checkpoints: readonly MirroredCheckpoint[]): Promise<PublishedCheckpoint> {
     const mirroring = this.#mirroring
     if (mirroring === undefined) throw new ScittError('UNSUPPORTED', 'appendVerified is for mirrors')
-    if (!Array.isArray(entries) || !Array.isArray(checkpoints)) throw new TypeError('entries and checkpoints must be arrays')
+    if (!isArray(entries) || !isArray(checkpoints)) throw new TypeError('entries and checkpoints must be arrays')
     if (checkpoints.length === 0) throw new TypeError('at least one checkpoint is needed')
     let bytes = 0
     for (const entry of entries) {
@@ -523,20 +523,6 @@ export class Log {
       if (index >= this.#size()) throw new ScittError('INTERNAL', `entry ${p.entryId} at ${index} is not covered by the latest checkpoint`)
       p.resolve({ index, entryId: p.entryId })
     }
-  }
-
-  /** Id-index puts for leaves not in the index yet (first occurrence wins), the first at leaf `base`. */
-  async #newIds (leaves: readonly Leaf[], base: number): Promise<Put[]> {
-    const known = await this.#db.getMany(leaves.map((l) => idKey(l.leafHash)), VIEW)
-    const seen = new Set<string>()
-    const puts: Put[] = []
-    leaves.forEach((leaf, i) => {
-      const id = toHex(leaf.leafHash)
-      if (known[i] !== undefined || seen.has(id)) return
-      seen.add(id)
-      puts.push({ type: 'put', key: idKey(leaf.leafHash), value: encodeIndex(base + i) })
-    })
-    return puts
   }
 
   /** Writes one atomic batch; a failure leaves the on-disk state unknown, so the log must reload first. */

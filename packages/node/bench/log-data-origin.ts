@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import { ed25519NoteSigner, receiptProtectedHeader, sha256Digest, toHex, utf8 } from '@scitt/core'
 import { nodeSignatures, useNodeSha256 } from '@scitt/node-crypto'
-import { LEVELDB_OPTIONS, Log, type LogDatabase } from '@scitt/log'
+import { LEVELDB_OPTIONS, Log } from '@scitt/log'
 import { MAX_LOG_DATA_ANSWER, MAX_LOG_DATA_REQUEST, serveLogData } from '../src/federation/log-data.js'
 import { createNetwork } from '../src/p2p/network.js'
 import { handleRequests } from '../src/p2p/protocols.js'
@@ -23,7 +23,7 @@ await db.open()
 const logSeed = sha256Digest(utf8('mirror bench log key'))
 const receiptSigner = nodeSignatures.signer('ES256', nodeSignatures.generateSecretKey('ES256'))
 const log = await Log.open({
-  db: db as unknown as LogDatabase,
+  db: db,
   origin,
   logSigner: ed25519NoteSigner(origin, logSeed, nodeSignatures),
   receiptSigner,
@@ -36,7 +36,7 @@ const log = await Log.open({
 for (let i = 0; i < ENTRIES; i += 8192) {
   await Promise.all(Array.from({ length: Math.min(8192, ENTRIES - i) }, (_, j) => log.add(benchEntry(i + j))))
 }
-const network = await createNetwork({ peerSeed: sha256Digest(utf8('origin peer')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], scoredTopics: [] })
+const network = await createNetwork({ peerSeed: sha256Digest(utf8('origin peer')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], scoredTopics: [], heartbeatMs: 1000 })
 await handleRequests(network, protocol, async (body) => serveLogData(body, { log: (o) => (o === origin ? log : undefined), descriptor: () => undefined }),
   { maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER, timeoutMs: 10_000 })
 process.stdout.write(JSON.stringify({

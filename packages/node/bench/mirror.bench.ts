@@ -1,5 +1,5 @@
 /**
- * Mirror catch-up (issue #6): a mirror starting from zero fetches an origin's log of ENTRIES entries
+ * Mirror catch-up: a mirror starting from zero fetches an origin's log of ENTRIES entries
  * (statement-sized, 400 bytes) from one peer over libp2p (real TCP, Noise, Yamux; the log-data
  * protocol) and stores it with every signed checkpoint checked against the recomputed root and every
  * receipt seal verified, without re-verifying issuer signatures. The origin runs in its own process
@@ -8,7 +8,7 @@
  * Baseline: the raw LevelDB batch-put rate of the same entry bytes (4096 per batch, no sync, like the
  * mirror's writes), measured in the same run. Two figures: the whole catch-up, and its steady rate past
  * the first quarter (once V8 has compiled the hot paths, as in any long catch-up).
- * Target (issue #6): at least 50 k entries/s.
+ * Target: at least 50 k entries/s.
  */
 import '../src/p2p/polyfill.js'
 import { spawn } from 'node:child_process'
@@ -54,7 +54,7 @@ export default async function (bench: Bench): Promise<void> {
   let network: Awaited<ReturnType<typeof createNetwork>> | undefined
   try {
     const ready = new Promise<OriginInfo>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as OriginInfo))
+      createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as OriginInfo))
       child.once('exit', (code) => reject(new Error(`the origin process exited (${code}) before serving`)))
     })
     const info = await ready
@@ -67,7 +67,7 @@ export default async function (bench: Bench): Promise<void> {
       written += 4096
       await raw.batch(ops, { sync: false })
     }, { opsPerCall: 4096, minMs: 2000 })
-    network = await createNetwork({ peerSeed: sha256Digest(utf8('mirror peer')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], scoredTopics: [] })
+    network = await createNetwork({ peerSeed: sha256Digest(utf8('mirror peer')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], scoredTopics: [], heartbeatMs: 1000 })
     const peer = multiaddr(info.multiaddr)
     await network.dial(peer)
     const limits = { maxRequestBytes: MAX_LOG_DATA_REQUEST, maxResponseBytes: MAX_LOG_DATA_ANSWER, timeoutMs: 10_000 }
@@ -110,7 +110,7 @@ export default async function (bench: Bench): Promise<void> {
     await log.close()
   } finally {
     await Promise.resolve(network?.stop()).catch(() => {})
-    child.stdin!.end()
+    child.stdin.end()
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
     child.kill()
     for (const db of dbs) await db.close().catch(() => {})

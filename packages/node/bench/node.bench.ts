@@ -9,7 +9,7 @@
  * Two servers driven by the same client give what this machine allows: bare node:http (the HTTP
  * floor), and node:http with the node's verify pool and nothing else (the ceiling of the design
  * without its log). The notes say how the run was set up and how busy the machine was.
- * Targets (issue #4): throughput ≥ 50 % of the verify baseline; at half load p50 ≤ 250 ms, p99 ≤ 1 s.
+ * Targets: throughput ≥ 50 % of the verify baseline; at half load p50 ≤ 250 ms, p99 ≤ 1 s.
  */
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:http'

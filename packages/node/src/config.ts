@@ -414,7 +414,7 @@ function listenAddress (at: string, text: string): { host: string, port: number 
   return { host: m[1] ?? m[2]!, port }
 }
 
-function submitters (f: Fields, name: string, baseDir: string): SubmitterConfig[] {
+function submitters (f: Fields, name: string, baseDir: string, readFile: ReadFile): SubmitterConfig[] {
   const value = f.get(name) ?? []
   if (!Array.isArray(value)) throw new ConfigError(f.at(name), `expected an array, got ${describe(value)}`)
   const list = value.map((item, i): SubmitterConfig => {
@@ -430,7 +430,7 @@ function submitters (f: Fields, name: string, baseDir: string): SubmitterConfig[
     } else {
       let token: string
       try {
-        token = readFileSync(resolve(baseDir, file!), 'utf8').trim()
+        token = Buffer.from(readFile(resolve(baseDir, file!))).toString('utf8').trim()
       } catch (err) {
         throw new ConfigError(s.at('tokenFile'), `cannot read ${file!}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
       }
@@ -465,7 +465,7 @@ function multiaddrs (f: Fields, name: string, fallback: string[]): string[] {
 }
 
 /** The federation section; undefined when it has no name (and then it must not have listen addresses). */
-function federation (f: Fields, baseDir: string, ownOrigin: string): FederationConfig | undefined {
+function federation (f: Fields, baseDir: string, ownOrigin: string, readFile: ReadFile): FederationConfig | undefined {
   const name = f.optionalString('name')
   const listenValue = f.get('listen')
   if (name === undefined) {
@@ -493,7 +493,7 @@ function federation (f: Fields, baseDir: string, ownOrigin: string): FederationC
   const crossRegister = f.strings('crossRegister', [])
   f.done()
   if (name === undefined) return undefined
-  const trust = trustPolicyAt(trustPolicy)
+  const trust = trustPolicyAt(trustPolicy, readFile)
   for (const [i, origin] of mirror.entries()) {
     if (origin === ownOrigin) throw new ConfigError(`${f.at('mirror')}[${i}]`, 'a node does not mirror its own log')
     if (!trust.knows(origin)) throw new ConfigError(`${f.at('mirror')}[${i}]`, `expected an origin with a "log" line in the trust policy, got ${describe(origin)}`)
@@ -507,11 +507,11 @@ function federation (f: Fields, baseDir: string, ownOrigin: string): FederationC
 }
 
 /** Reads and parses the trust policy file (ConfigError naming federation.trustPolicy). */
-function trustPolicyAt (file: string | undefined): TrustPolicy {
+function trustPolicyAt (file: string | undefined, readFile: ReadFile): TrustPolicy {
   if (file === undefined) return TrustPolicy.parse('quorum none\n')
   let text: Uint8Array
   try {
-    text = readFileSync(file)
+    text = readFile(file)
   } catch (err) {
     throw new ConfigError('federation.trustPolicy', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
@@ -522,8 +522,16 @@ function trustPolicyAt (file: string | undefined): TrustPolicy {
   }
 }
 
-/** Validates a parsed config object; `baseDir` resolves relative paths. */
-export function parseConfig (value: Json, baseDir: string): NodeConfig {
+/** Reads a file the config refers to (the trust policy, token files). */
+export type ReadFile = (path: string) => Uint8Array
+
+const NO_FILES: ReadFile = () => { throw new Error('no files were given to parseConfig') }
+
+/**
+ * Validates a parsed config object; `baseDir` resolves relative paths. It does no I/O of its own: the
+ * files the config refers to are read through `readFile` (loadConfig passes the file system's).
+ */
+export function parseConfig (value: Json, baseDir: string, readFile: ReadFile = NO_FILES): NodeConfig {
   const root = Fields.of('', value)
   const path = (f: Fields, name: string, fallback?: string): string => resolve(baseDir, f.string(name, fallback))
   const origin = root.string('origin')
@@ -531,7 +539,7 @@ export function parseConfig (value: Json, baseDir: string): NodeConfig {
   const keys = root.object('keys')
   const http = root.object('http')
   const log = root.object('log')
-  const fed = federation(root.object('federation'), baseDir, origin)
+  const fed = federation(root.object('federation'), baseDir, origin, readFile)
   const witnessRole = fed?.roles.includes('witness') === true
   const config: NodeConfig = {
     origin,
@@ -551,7 +559,7 @@ export function parseConfig (value: Json, baseDir: string): NodeConfig {
       publicUrl: http.optionalString('publicUrl'),
       trustedProxies: http.strings('trustedProxies', []).map((p, i) => addressOrNetwork(`${http.at('trustedProxies')}[${i}]`, p)),
       metricsListen: http.get('metricsListen') === undefined ? undefined : listenAddress(http.at('metricsListen'), http.string('metricsListen')),
-      submitters: submitters(http, 'submitters', baseDir),
+      submitters: submitters(http, 'submitters', baseDir, readFile),
     },
     log: {
       batchSize: log.integer('batchSize', 1, 65536, 256),
@@ -582,5 +590,5 @@ export function loadConfig (file: string): NodeConfig {
   } catch (err) {
     throw new ConfigError('(file)', `${file} is not valid JSON: ${(err as Error).message}`)
   }
-  return parseConfig(value, dirname(resolve(file)))
+  return parseConfig(value, dirname(resolve(file)), (path) => readFileSync(path))
 }

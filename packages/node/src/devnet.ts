@@ -1,5 +1,5 @@
 /**
- * `scitt-node devnet`: a whole federation in one process on 127.0.0.1 (issue #8): an IoT registry, a
+ * `scitt-node devnet`: a whole federation in one process on 127.0.0.1: an IoT registry, a
  * firmware registry, a container registry and one independent witness, each a real ScittNode (its own
  * keys from `initNode`, LevelDB, config file and HTTP port) federated over libp2p/TCP as `scitt-devnet`.
  *
@@ -113,7 +113,7 @@ export function devnetPolicy (keys: readonly NodeKeys[]): string {
 
 /** Rewrites the devnet-owned fields of a node's config (port, open registration, federation) and loads it. */
 function writeConfig (file: string, spec: DevnetNodeSpec, port: number, bootstrap: string[]): ReturnType<typeof loadConfig> {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { http: { port: number }, registration: { didKey: { enabled: boolean } }, federation: unknown, [field: string]: unknown }
   raw['//devnet'] = 'written by scitt-node devnet: http.port, registration.didKey.enabled and federation are rewritten at each start'
   raw.http.port = port
   raw.registration.didKey.enabled = spec.openRegistration
@@ -258,7 +258,7 @@ Register a statement at IoT, fetch it from firmware (a mirror of IoT), verify of
   npx scitt keygen --out ${d}/issuer.jwk
   echo '{"name": "demo-sbom"}' > ${d}/sbom.json
   npx scitt sign --key ${d}/issuer.jwk --iss did:key --sub demo-app@1.0 --content-type application/spdx+json --out ${d}/sbom.cose ${d}/sbom.json
-  npx scitt register --node ${iot.url} --wait ${d}/sbom.cose        # at IoT; prints the entry id
+  npx scitt register --node ${iot.url} ${d}/sbom.cose        # at IoT; prints the entry id
   npx scitt keys --node ${iot.url} --out ${d}/iot-keys.cbor        # receipt keys: check the kids against devnet.json
   npx scitt keys --node ${firmware.url} --out ${d}/firmware-keys.cbor
   npx scitt get ENTRY_ID --node ${firmware.url} --statement --min-receipts 2 --wait 30 --out ${d}/sbom.transparent.cose        # IoT's receipt and firmware's own

@@ -7,7 +7,7 @@
 import { Level } from 'level'
 import { originHash, ed25519NoteVerifier, parseSkey } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { LEVELDB_OPTIONS, fsck, type FsckReport, type LogDatabase } from '@scitt/log'
+import { LEVELDB_OPTIONS, fsck, type FsckReport } from '@scitt/log'
 import type { NodeConfig } from './config.js'
 import { openDescriptor } from './federation/descriptor.js'
 import { loadReceiptKey, loadSkey } from './keys.js'
@@ -26,7 +26,7 @@ export async function fsckNode (config: NodeConfig): Promise<NodeFsckReport> {
   const db = new Level<Uint8Array, Uint8Array>(config.dataDir, { ...LEVELDB_OPTIONS, createIfMissing: false })
   await db.open()
   try {
-    const own = await fsck(db as unknown as LogDatabase, {
+    const own = await fsck(db, {
       origin: config.origin,
       unique: true,
       noteVerifiers: [ed25519NoteVerifier(config.origin, logPublicKey, nodeSignatures)],
@@ -41,7 +41,7 @@ export async function fsckNode (config: NodeConfig): Promise<NodeFsckReport> {
       const kept = receiptKeys.length > 0 ? undefined : await federation.get(STORE_KEYS.mirrorDescriptor(origin)) ?? await federation.get(LEGACY_KEYS.mirrorDescriptor(origin))
       const keptKey = kept === undefined ? undefined : openDescriptor(kept, (o) => config.federation!.trust.logVerifiers(o)).receiptKey
       if (keptKey !== undefined) receiptKeys.push(keptKey)
-      const report = await fsck(db.sublevel<Uint8Array, Uint8Array>(`m-${originHash(origin)}`, { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as LogDatabase, {
+      const report = await fsck(db.sublevel<Uint8Array, Uint8Array>(`m-${originHash(origin)}`, { keyEncoding: 'view', valueEncoding: 'view' }), {
         origin,
         unique: false,
         noteVerifiers,

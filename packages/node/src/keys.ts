@@ -1,5 +1,5 @@
 /**
- * The node's key files (architecture.md "Invariants": keys never leave their files, mode 0600, never
+ * The node's key files (docs/architecture.md "Invariants": keys never leave their files, mode 0600, never
  * logged). One file per key:
  * - log key (Ed25519): Go `sumdb/note` skey text `PRIVATE+KEY+<origin>+<id>+<base64>`, named by the origin;
  * - receipt key (ES256 by default, or ES384 / Ed25519): a private JWK (RFC 7517) with its "alg";
@@ -165,7 +165,7 @@ export function loadReceiptKey (file: string): ReceiptKey {
   return { signer, coseKey: { ...key, kid: coseKeyThumbprint(key) } }
 }
 
-/** The libp2p peer key: a raw 32-byte Ed25519 seed (issue #5 builds the peer id from it). */
+/** The libp2p peer key: a raw 32-byte Ed25519 seed (the peer id is derived from it). */
 export function loadPeerSeed (file: string): Uint8Array {
   const seed = readKeyFile(file)
   if (seed.length !== 32) throw new KeyFileError(`key file ${file} must hold a 32-byte Ed25519 seed`)

@@ -1,7 +1,7 @@
 /**
  * One SCITT Transparency Service node: composes the key files, the LevelDB log, the verify pool, the
  * rate limiter, metrics, the HTTP server and, when the config has a federation section, the federation
- * over libp2p (issue #5), with one start/stop lifecycle.
+ * over libp2p, with one start/stop lifecycle.
  *
  * Start: keys and policies are checked before anything opens; the log opens; the HTTP server listens
  * (readyz 503 until the end of start-up); the federation joins its network (it announces the HTTP URL);
@@ -27,7 +27,7 @@ import {
   cosignatureSignerFromSkey, ed25519NoteVerifier, encodeCoseKey, noteSignerFromSkey, parseSkey, receiptProtectedHeader, type NoteSigner,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { LEVELDB_OPTIONS, Log, type LogDatabase } from '@scitt/log'
+import { LEVELDB_OPTIONS, Log } from '@scitt/log'
 import type { FederationConfig, NodeConfig } from './config.js'
 import { Federation } from './federation/federation.js'
 import { CrossRegistration } from './mirror/cross-registration.js'
@@ -39,7 +39,7 @@ import { ClientAddresses } from './http/client-address.js'
 import { createHttpServer, type HttpServer } from './http/server.js'
 import { Submitters } from './http/submitters.js'
 import { HeldLogs } from './held-logs.js'
-import { HistoryGuard, type Halt } from './history-guard.js'
+import { HistoryGuard } from './history-guard.js'
 import { loadPeerSeed, loadReceiptKey, loadSkey, witnessKeyName, witnessVkeyFromSkey, type ReceiptKey } from './keys.js'
 import { silentLogger, type Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
@@ -48,9 +48,26 @@ import { ReadBudget } from './read-budget.js'
 import { RegistrationPolicy } from './registration/policy.js'
 import { Registrar } from './registration/registrar.js'
 import { VerifyPool } from './registration/verify-pool.js'
-import { migrateStoreLayout, type MigratableStore } from './store-layout.js'
+import { migrateStoreLayout } from './store-layout.js'
 import type { FederationDb } from './witness/store.js'
 import { WitnessLimits } from './witness/witness-limits.js'
+
+/** A part of the node that has started: stopped in the reverse order of the starts, at stop and when a later start fails. */
+interface StartedPart {
+  name: string
+  stop: () => Promise<void>
+}
+
+/** Stops the parts, last started first; a part that fails to stop is logged and the others still stop. */
+async function stopParts (parts: StartedPart[], logger: Logger): Promise<void> {
+  for (const part of parts.splice(0).reverse()) {
+    try {
+      await part.stop()
+    } catch (err) {
+      logger.error({ part: part.name, err: (err as Error).message }, 'a part of the node did not stop cleanly')
+    }
+  }
+}
 
 /** The node database's `federation` sublevel. */
 function federationStore (db: Level<Uint8Array, Uint8Array>): ReturnType<typeof db.sublevel<string, Uint8Array>> {
@@ -104,6 +121,8 @@ export class ScittNode {
   readonly #stopTimeoutMs: number
   readonly #held: HeldLogs
   readonly #guard: HistoryGuard
+  /** What has started, in order (see StartedPart). */
+  #parts: StartedPart[] = []
   #ready = false
   #stopping: Promise<void> | undefined
 
@@ -149,23 +168,24 @@ export class ScittNode {
     const { config } = options
     const logger = options.logger ?? silentLogger()
     // Everything that can fail on bad input comes before anything is opened.
-    new RegistrationPolicy(config.registration) // eslint-disable-line no-new -- validates the issuer keys (ConfigError)
+    // The registration policy validates the issuer keys (ConfigError).
+    void new RegistrationPolicy(config.registration)
     const logSkey = loadSkey(config.keys.log, config.origin)
     const logSigner = noteSignerFromSkey(logSkey, nodeSignatures)
     const federationKeys = loadFederationKeys(config)
     const receiptKey = loadReceiptKey(config.keys.receipt)
     const receiptProtected = receiptProtectedHeader({ alg: receiptKey.coseKey.algorithm, kid: receiptKey.coseKey.kid, iss: config.issuer })
 
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-    const db = new Level<Uint8Array, Uint8Array>(config.dataDir, LEVELDB_OPTIONS)
-    await db.open()
-    const moved = await migrateStoreLayout(federationStore(db) as unknown as MigratableStore)
-    if (moved > 0) logger.info({ keys: moved }, 'federation store: keys rewritten to the current layout')
-    let log: Log | undefined
-    let pool: VerifyPool | undefined
+    const parts: StartedPart[] = []
     try {
-      log = await Log.open({
-        db: db as unknown as LogDatabase,
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+      const db = new Level<Uint8Array, Uint8Array>(config.dataDir, LEVELDB_OPTIONS)
+      await db.open()
+      parts.push({ name: 'database', stop: async () => { await db.close() } })
+      const moved = await migrateStoreLayout(federationStore(db))
+      if (moved > 0) logger.info({ keys: moved }, 'federation store: keys rewritten to the current layout')
+      const log = await Log.open({
+        db,
         origin: config.origin,
         logSigner,
         receiptSigner: receiptKey.signer,
@@ -175,42 +195,41 @@ export class ScittNode {
         maxPending: config.log.maxPending,
         sync: config.log.sync,
       })
-      pool = new VerifyPool({ registration: config.registration, threads: config.limits.verifyWorkers, maxQueue: config.limits.verifyQueue })
+      parts.push({ name: 'log', stop: async () => { await log.close() } })
+      const pool = new VerifyPool({ registration: config.registration, threads: config.limits.verifyWorkers, maxQueue: config.limits.verifyQueue })
+      parts.push({ name: 'verify pool', stop: async () => { await pool.close() } })
       await pool.ready()
       const guard = new HistoryGuard(config.keys.logHead, config.origin, logger)
       await guard.check(log)
       log.onCheckpoint((cp) => { guard.record(cp) })
+      parts.push({ name: 'history guard', stop: async () => { await guard.flush() } })
       const metrics = new NodeMetrics({ defaultMetrics: options.defaultMetrics ?? false })
       metrics.logSync.set(config.log.sync ? 1 : 0)
       if (!config.log.sync) logger.warn('log.sync is false: batches are not fsynced before they are acknowledged, so a power loss (not a crash of the process) can lose acknowledged entries and, with them, signed checkpoints')
       const node = new ScittNode({ config, log, db, pool, receiptKey, metrics, logger, stopTimeoutMs: options.stopTimeoutMs ?? 10_000, guard })
+      node.#parts = parts
       await node.#listen()
-      try {
-        if (federationKeys !== undefined) {
-          const logPublicKey = nodeSignatures.signer('Ed25519', parseSkey(logSkey, nodeSignatures).seed).publicKey
-          node.#federation = await node.#startFederation(federationKeys, logSigner, ed25519NoteVerifier(config.origin, logPublicKey, nodeSignatures))
-          node.#federation.on((event) => { if (event.type === 'larger-history') guard.halt(event.reason) })
-          node.#mirrors = await node.#startMirrors(node.#federation, federationKeys.config)
-        }
-      } catch (err) {
-        await node.#mirrors?.stop()
-        await node.#federation?.stop()
-        for (const server of [node.#http.server, node.#http.metrics]) {
-          if (server?.listening !== true) continue
-          const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-          server.closeAllConnections()
-          await closed
-        }
-        throw err
+      parts.push({ name: 'http', stop: async () => { await node.#closeListeners() } })
+      if (federationKeys !== undefined) {
+        const logPublicKey = nodeSignatures.signer('Ed25519', parseSkey(logSkey, nodeSignatures).seed).publicKey
+        const federation = await node.#startFederation(federationKeys, logSigner, ed25519NoteVerifier(config.origin, logPublicKey, nodeSignatures))
+        node.#federation = federation
+        parts.push({ name: 'federation', stop: async () => { await federation.stop() } })
+        federation.on((event) => { if (event.type === 'larger-history') guard.halt(event.reason) })
+      }
+      // Stopped before the federation leaves, so that it gossips (and has cosigned) the last checkpoint.
+      parts.push({ name: 'last checkpoint', stop: async () => { await node.#publishLast() } })
+      if (node.#federation !== undefined && federationKeys !== undefined) {
+        const mirrors = await node.#startMirrors(node.#federation, federationKeys.config)
+        node.#mirrors = mirrors
+        parts.push({ name: 'mirrors', stop: async () => { await Promise.all(node.#crossRegistrations.map(async (c) => c.stop())); await mirrors.stop() } })
       }
       node.#ready = true
       const cp = log.latestCheckpoint()
       logger.info({ url: node.url, origin: config.origin, treeSize: cp?.size ?? 0, verifyWorkers: pool.size, federation: node.federation?.name, peerId: node.federation?.peerId, multiaddrs: node.federation?.multiaddrs }, 'scitt-node listening')
       return node
     } catch (err) {
-      await pool?.close()
-      await log?.close()
-      await db.close()
+      await stopParts(parts, logger)
       throw err
     }
   }
@@ -236,9 +255,26 @@ export class ScittNode {
     }
   }
 
+  /** Closes the HTTP listeners that are still open, and their connections. */
+  async #closeListeners (): Promise<void> {
+    for (const server of [this.#http.server, this.#http.metrics]) {
+      if (server?.listening !== true) continue
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeAllConnections()
+      await closed
+    }
+  }
+
+  /** Integrates what is queued (the log publishes its last checkpoint) and settles the registrations waiting on it. */
+  async #publishLast (): Promise<void> {
+    await this.log.close()
+    await this.#guard.flush()
+    await this.#registrar.drain()
+  }
+
   /** The `federation` sublevel (its keys: store-layout.ts). */
   #store (): FederationDb {
-    return federationStore(this.#db) as unknown as FederationDb
+    return federationStore(this.#db)
   }
 
   async #startFederation (keys: FederationKeys, logSigner: NoteSigner, logVerifier: ReturnType<typeof ed25519NoteVerifier>): Promise<Federation> {
@@ -331,20 +367,7 @@ export class ScittNode {
     clearTimeout(timer)
     server.closeAllConnections()
     await closed
-    const { metrics } = this.#http
-    if (metrics?.listening === true) {
-      const metricsClosed = new Promise<void>((resolve) => metrics.close(() => resolve()))
-      metrics.closeAllConnections()
-      await metricsClosed
-    }
-    await Promise.all(this.#crossRegistrations.map(async (c) => c.stop()))
-    await this.#mirrors?.stop()
-    await this.log.close() // integrates anything queued and publishes its checkpoint...
-    await this.#guard.flush()
-    await this.#registrar.drain()
-    await this.#federation?.stop() // ...which the federation gossips (and has cosigned) before it leaves
-    await this.#pool.close()
-    await this.#db.close()
+    await stopParts(this.#parts, this.#logger)
     const cp = this.log.latestCheckpoint()
     this.#logger.info({ treeSize: cp?.size ?? 0 }, 'stopped')
   }

@@ -13,7 +13,7 @@ export async function readLimited (res: Response, limit: number, what: string): 
   if (res.body === null) return new Uint8Array(0)
   const chunks: Uint8Array[] = []
   let length = 0
-  const reader = res.body.getReader()
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader()
   for (;;) {
     const { done, value } = await reader.read()
     if (done) break

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, parseConfig } from '@scitt/node'
@@ -69,10 +69,10 @@ describe('config: access and read limits', () => {
           submitters: [{ name: 'ci', tokenFile: 'ci.token', rateLimit: { perSecond: 5 } }, { name: 'release', tokenSha256: HASH, rateLimit: null }],
         },
         limits: { ipv6Prefix: 56 },
-      }, dir)
+      }, dir, readFileSync)
       assert.deepEqual(config.http.trustedProxies, ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'])
       assert.deepEqual(config.http.metricsListen, { host: '::1', port: 9464 })
-      assert.deepEqual(parseConfig({ ...base, http: { metricsListen: 'localhost:0' } }, dir).http.metricsListen, { host: 'localhost', port: 0 })
+      assert.deepEqual(parseConfig({ ...base, http: { metricsListen: 'localhost:0' } }, dir, readFileSync).http.metricsListen, { host: 'localhost', port: 0 })
       assert.equal(config.limits.ipv6Prefix, 56)
       const [ci, release] = config.http.submitters
       assert.equal(ci!.name, 'ci')
@@ -82,7 +82,7 @@ describe('config: access and read limits', () => {
       assert.equal(release!.rateLimit, null)
       assert.ok(!JSON.stringify(config).includes('ci-token-0123456789abcdef'), 'the token itself is not kept')
       writeFileSync(join(dir, 'short.token'), 'short\n')
-      assert.throws(() => parseConfig({ ...base, http: { submitters: [{ name: 'x', tokenFile: 'short.token' }] } }, dir), (err: unknown) => err instanceof ConfigError && err.field === 'http.submitters[0].tokenFile')
+      assert.throws(() => parseConfig({ ...base, http: { submitters: [{ name: 'x', tokenFile: 'short.token' }] } }, dir, readFileSync), (err: unknown) => err instanceof ConfigError && err.field === 'http.submitters[0].tokenFile')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

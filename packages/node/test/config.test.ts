@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, KeyFileError, RegistrationPolicy, initNode, loadConfig, loadReceiptKey, loadSkey, parseConfig, readKeyFile } from '@scitt/node'
+import { didKeyFromPublicKey, formatVkey, isScittError, utf8, NOTE_KEY_TYPE_ED25519, type StatementInfo } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { didKeyFromPublicKey, isScittError, type StatementInfo } from '@scitt/core'
 
 describe('config', () => {
   const base = { origin: 'example.com/log' }
@@ -85,15 +85,31 @@ describe('config', () => {
     try {
       const vkey = initNode({ dir: join(dir, 'n'), origin: 'example.com/other' }).logVkey
       writeFileSync(join(dir, 'trust.policy'), `log ${vkey}\nquorum none\n`)
-      const config = parseConfig({ ...base, federation: { name: 'n', trustPolicy: 'trust.policy' } }, dir)
+      const config = parseConfig({ ...base, federation: { name: 'n', trustPolicy: 'trust.policy' } }, dir, readFileSync)
       assert.equal(config.federation?.trustPolicy, join(dir, 'trust.policy'))
       assert.deepEqual(config.federation.trust.origins, ['example.com/other'])
       writeFileSync(join(dir, 'bad.policy'), 'log not-a-vkey\n')
-      assert.throws(() => parseConfig({ ...base, federation: { name: 'n', trustPolicy: 'bad.policy' } }, dir),
+      assert.throws(() => parseConfig({ ...base, federation: { name: 'n', trustPolicy: 'bad.policy' } }, dir, readFileSync),
         (err: unknown) => err instanceof ConfigError && err.field === 'federation.trustPolicy' && /bad\.policy/.test(err.message))
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it('does no file I/O itself: the files the config names come through the reader it is given', () => {
+    const vkey = formatVkey('example.com/other', NOTE_KEY_TYPE_ED25519, nodeSignatures.signer('Ed25519', new Uint8Array(32).fill(7)).publicKey)
+    const read: string[] = []
+    const files = new Map([['/etc/scitt/trust.policy', `log ${vkey}\nquorum none\n`]])
+    const config = parseConfig({ ...base, federation: { name: 'n', trustPolicy: 'trust.policy' } }, '/etc/scitt', (path) => {
+      read.push(path)
+      const text = files.get(path)
+      if (text === undefined) throw Object.assign(new Error(`no ${path}`), { code: 'ENOENT' })
+      return utf8(text)
+    })
+    assert.deepEqual(read, ['/etc/scitt/trust.policy'])
+    assert.deepEqual(config.federation?.trust.origins, ['example.com/other'])
+    assert.throws(() => parseConfig({ ...base, federation: { name: 'n', trustPolicy: 'trust.policy' } }, '/etc/scitt'),
+      (err: unknown) => err instanceof ConfigError && err.field === 'federation.trustPolicy' && /no files were given/.test(err.message))
   })
 
   it('checks federation.mirror and federation.crossRegister against the trust policy and the roles', () => {
@@ -103,9 +119,9 @@ describe('config', () => {
       const own = initNode({ dir: join(dir, 'o'), origin: 'example.com/log' }).logVkey
       writeFileSync(join(dir, 'trust.policy'), `log ${vkey}\nlog ${own}\nquorum none\n`)
       const fed = (extra: Record<string, unknown>): Record<string, unknown> => ({ ...base, federation: { name: 'n', trustPolicy: 'trust.policy', roles: ['mirror'], ...extra } })
-      const config = parseConfig(fed({ mirror: ['example.com/other'], crossRegister: ['example.com/other'] }), dir)
+      const config = parseConfig(fed({ mirror: ['example.com/other'], crossRegister: ['example.com/other'] }), dir, readFileSync)
       assert.deepEqual([config.federation?.mirror, config.federation?.crossRegister], [['example.com/other'], ['example.com/other']])
-      assert.deepEqual(parseConfig(fed({}), dir).federation?.mirror, [])
+      assert.deepEqual(parseConfig(fed({}), dir, readFileSync).federation?.mirror, [])
       for (const [extra, field, message] of [
         [{ mirror: ['example.com/unknown'] }, 'federation.mirror[0]', /"log" line in the trust policy/],
         [{ mirror: ['example.com/log'] }, 'federation.mirror[0]', /own log/],
@@ -114,7 +130,7 @@ describe('config', () => {
         [{ crossRegister: ['example.com/other'] }, 'federation.crossRegister[0]', /listed in federation.mirror/],
         [{ mirror: 'example.com/other' }, 'federation.mirror', /array/],
       ] as Array<[Record<string, unknown>, string, RegExp]>) {
-        assert.throws(() => parseConfig(fed(extra), dir), (err: unknown) => err instanceof ConfigError && err.field === field && message.test(err.message), field)
+        assert.throws(() => parseConfig(fed(extra), dir, readFileSync), (err: unknown) => err instanceof ConfigError && err.field === field && message.test(err.message), field)
       }
     } finally {
       rmSync(dir, { recursive: true, force: true })

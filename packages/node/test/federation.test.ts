@@ -201,7 +201,7 @@ describe('federation over libp2p (3 sector nodes + 1 witness, loopback)', functi
     nodes.push(a)
     const honest = nodes.filter((n) => n !== a && n !== b)
     assert.equal((await post(a.node.url, statement(issuer))).status, 201)
-    await b.federation.network.dial(multiaddr(boot[0]!))
+    await b.federation.network.dial(multiaddr(boot[0]))
     await until(() => [a, b].every((n) => n.federation.network.services.pubsub.getSubscribers(n.federation.topics.checkpoints).length >= 1), 10_000, 'forks join')
     assert.equal(a.node.log.latestCheckpoint()!.size, b.node.log.latestCheckpoint()!.size)
     await until(() => honest.every((n) => n.federation.evidence.against(keys.iot.origin) !== undefined), 8000, 'every honest node records evidence')

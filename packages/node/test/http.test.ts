@@ -193,7 +193,7 @@ describe('scitt-node over HTTP', function () {
         const p = problem(res)
         assert.equal(p.title, c.title)
         assert.ok(p.detail !== undefined && p.detail.length > 0)
-        if (c.status === 413) assert.match(p.detail!, /hash envelope/)
+        if (c.status === 413) assert.match(p.detail, /hash envelope/)
         await new Promise((r) => setTimeout(r, 30)) // longer than a batch: anything queued would be integrated
         const after = await http(`${t.url}/checkpoint`)
         assert.equal(after.body.toString(), before.body.toString(), 'the checkpoint did not move')
@@ -345,8 +345,8 @@ describe('scitt-node over HTTP', function () {
 function resign (issuer: ReturnType<typeof makeIssuer>, edit: (h: Map<number | string, unknown>) => void): Uint8Array {
   const s = decodeSign1(statement(issuer))
   const header = new Map(s.protectedHeader)
-  edit(header as Map<number | string, unknown>)
-  const protectedBytes = encodeCbor(header as any)
+  edit(header)
+  const protectedBytes = encodeCbor(header)
   const signature = issuer.signer.sign(sigStructure(protectedBytes, s.payload!))
-  return encodeSign1({ ...s, protectedBytes, protectedHeader: header as any, signature })
+  return encodeSign1({ ...s, protectedBytes, protectedHeader: header, signature })
 }

@@ -1,5 +1,5 @@
 /**
- * A mirror against the peers it fetches from (issue #6), with real LevelDB logs and the log-data
+ * A mirror against the peers it fetches from, with real LevelDB logs and the log-data
  * protocol's own encoder and parser between them (the libp2p transport is covered by mirror.test.ts):
  * peers that serve corrupted bundles, forged or reordered checkpoints, or garbage are detected and
  * avoided, nothing of their answers is stored, an honest peer completes the work, and catch-up is
@@ -39,7 +39,7 @@ describe('a mirror and the peers it fetches from', function () {
     const db = new Level<Uint8Array, Uint8Array>(join(dir, name), { keyEncoding: 'view', valueEncoding: 'view' })
     await db.open()
     dbs.push(db)
-    return db as unknown as LogDatabase
+    return db
   }
   const mirrorLog = async (name: string): Promise<Log> => Log.openMirror({ db: await open(name), origin: ORIGIN, verifiers: [noteVerifier], receiptVerifiers: () => [receiptVerifier], sync: false })
 

@@ -1,5 +1,5 @@
 /**
- * Replication and receipts from any peer (issue #6), end to end on 127.0.0.1 with real nodes (HTTP,
+ * Replication and receipts from any peer, end to end on 127.0.0.1 with real nodes (HTTP,
  * LevelDB, libp2p over TCP): the firmware node mirrors and cross-registers the IoT node's log, the
  * containers node mirrors it too. A statement registered at IoT is returned by the firmware node with
  * IoT's own receipt (byte for byte), carries two receipts there once cross-registered, and is still
@@ -17,7 +17,7 @@ import {
 import { nodeSignatures } from '@scitt/node-crypto'
 import { fsckNode } from '@scitt/node'
 import { Level } from 'level'
-import { Log, type LogDatabase } from '@scitt/log'
+import { Log } from '@scitt/log'
 import { openDescriptor } from '../src/federation/descriptor.js'
 import { silentLogger } from '../src/logger.js'
 import { Mirror } from '../src/mirror/mirror.js'
@@ -158,7 +158,7 @@ describe('mirrors over libp2p (iot mirrored by firmware and containers, loopback
     const db = new Level<Uint8Array, Uint8Array>(join(root, 'http-mirror'), { keyEncoding: 'view', valueEncoding: 'view' })
     await db.open()
     try {
-      const log = await Log.openMirror({ db: db as unknown as LogDatabase, origin: keys.iot.origin, verifiers: [keys.iot.logVerifier], receiptVerifiers: () => [nodeSignatures.verifier(coseKey.algorithm, coseKey.publicKey)], sync: false })
+      const log = await Log.openMirror({ db: db, origin: keys.iot.origin, verifiers: [keys.iot.logVerifier], receiptVerifiers: () => [nodeSignatures.verifier(coseKey.algorithm, coseKey.publicKey)], sync: false })
       const mirror = new Mirror({ origin: keys.iot.origin, log, source, logger: silentLogger() })
       mirror.sync()
       await mirror.idle()

@@ -12,7 +12,7 @@ import {
   toBase64Url, utf8, verifyReceipt, NOTE_KEY_TYPE_ED25519, type NoteSigner, type Signer, type Verifier,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { Log, type LogDatabase } from '@scitt/log'
+import { Log } from '@scitt/log'
 import { parseDescriptorText, signDescriptor } from '../src/federation/descriptor.js'
 import { decodeCheckpointList, decodeLogDataAnswer, encodeCheckpointList, encodeLogDataRequest, serveLogData } from '../src/federation/log-data.js'
 import type { FederationEvent } from '../src/federation/federation.js'
@@ -22,7 +22,6 @@ import { silentLogger } from '../src/logger.js'
 import { Mirrors, type MirrorFederation } from '../src/mirror/mirrors.js'
 import { keptReceiptKeys } from '../src/mirror/receipt-keys.js'
 import { STORE_KEYS } from '../src/store-layout.js'
-import type { FederationDb } from '../src/witness/store.js'
 
 const ORIGIN = 'origin.example/log'
 const seed = (s: string): Uint8Array => sha256Digest(utf8(s))
@@ -73,7 +72,7 @@ class Origin {
 
   async open (key: LogKey, receipt: ReceiptKey): Promise<void> {
     this.log = await Log.open({
-      db: this.db as unknown as LogDatabase, origin: ORIGIN, logSigner: key.signer, receiptSigner: receipt.signer,
+      db: this.db, origin: ORIGIN, logSigner: key.signer, receiptSigner: receipt.signer,
       receiptProtected: receipt.protectedHeader, batchSize: 1024, batchAgeMs: 5, sync: false,
     })
   }
@@ -115,10 +114,11 @@ class Harness {
       federation,
       trust: TrustPolicy.parse(this.policy),
       held: this.held,
-      database: (name) => this.db.sublevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as LogDatabase,
-      store: this.store as unknown as FederationDb,
+      database: (name) => this.db.sublevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' }),
+      store: this.store,
       logger: silentLogger(),
       retryMs: 60_000,
+      timeoutMs: 5000,
     })
   }
 

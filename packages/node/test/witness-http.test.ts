@@ -33,7 +33,7 @@ const logVerifier = noteVerifierFromVkey(v.log_vkey)
 const witnessVerifier = noteVerifierFromVkey(v.witness_vkey)
 
 function memoryDb (): FederationDb {
-  return new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as FederationDb
+  return new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
 }
 
 interface TestWitness { url: string, store: WitnessStore, close: () => Promise<void> }
@@ -162,12 +162,12 @@ describe('witness: POST /add-checkpoint (C2SP tlog-witness)', function () {
     const dir = await mkdtemp(join(tmpdir(), 'scitt-witness-'))
     try {
       let db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
-      let lw = await startWitness(db as unknown as FederationDb)
+      let lw = await startWitness(db)
       assert.equal((await add(lw, `old 0\n\n${v.checkpoint4}`)).status, 200)
       await lw.close()
       await db.close()
       db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
-      lw = await startWitness(db as unknown as FederationDb)
+      lw = await startWitness(db)
       const res = await add(lw, `old 0\n\n${v.checkpoint8}`)
       assert.equal(res.status, 409)
       assert.equal(res.body.toString('utf8'), '4\n')

@@ -23,7 +23,7 @@ const witnessSeed = sha256Digest(utf8(v.witness_key_seed_label))
 const floodSigner = ed25519NoteSigner('flood.example/log', sha256Digest(utf8('flood')), nodeSignatures)
 
 function memoryDb (): FederationDb {
-  return new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as FederationDb
+  return new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
 }
 
 function witnessOf (store: WitnessStore, keys: (origin: string) => NoteVerifier[] = (o) => (o === ORIGIN ? [logVerifier] : [])): Witness {

@@ -1,5 +1,4 @@
 /** `scitt keygen`: a new issuer key, written as a private JWK (0600); prints the public key. */
-import type { SignatureAlgorithm } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { describeKey, secretKeyJwk, signerFromJwk } from '../keys.js'
 import { EXIT, UsageError, printJson, required, writeSecretFile, type Command } from './common.js'
@@ -27,7 +26,7 @@ example:
     const out = required(values, 'out', 'keygen')
     const alg = (values.alg ?? 'Ed25519') as string
     if (alg !== 'Ed25519' && alg !== 'ES256') throw new UsageError(`--alg must be Ed25519 or ES256, got ${JSON.stringify(alg)}`)
-    const jwk = secretKeyJwk(alg as SignatureAlgorithm, nodeSignatures.generateSecretKey(alg as SignatureAlgorithm), nodeSignatures)
+    const jwk = secretKeyJwk(alg, nodeSignatures.generateSecretKey(alg), nodeSignatures)
     writeSecretFile(out, `${JSON.stringify(jwk)}\n`)
     const { key } = signerFromJwk(jwk, nodeSignatures)
     const described = { file: out, ...describeKey(key) }

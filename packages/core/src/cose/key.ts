@@ -8,7 +8,7 @@
  */
 import { p256, p384 } from '@noble/curves/nist.js'
 import { assertBytes, concatBytes, fromBase64Url } from '../bytes.js'
-import { malformed, ScittError } from '../errors.js'
+import { malformed, shown, ScittError } from '../errors.js'
 import { assertAlgorithm, KEY_SIZES, type SignatureAlgorithm } from '../crypto/signature.js'
 import { sha256Digest } from '../merkle/hash.js'
 import { coseAlgorithm, signatureAlgorithmFromCose } from './algorithms.js'
@@ -75,11 +75,11 @@ export function coseKeyThumbprint (key: CoseKey): Uint8Array {
 function algorithmOf (kty: CborValue | undefined, crv: CborValue | undefined): SignatureAlgorithm {
   if (kty === undefined) throw malformed('COSE_Key: kty (1) missing')
   if (crv === undefined) throw malformed('COSE_Key: crv (-1) missing')
-  if (kty !== KTY.OKP && kty !== KTY.EC2) throw new ScittError('UNSUPPORTED', `COSE_Key: unsupported kty ${String(kty)}`)
+  if (kty !== KTY.OKP && kty !== KTY.EC2) throw new ScittError('UNSUPPORTED', `COSE_Key: unsupported kty ${shown(kty)}`)
   for (const [name, curve] of Object.entries(CURVES)) {
     if (curve.kty === kty && curve.crv === crv) return name as SignatureAlgorithm
   }
-  throw new ScittError('UNSUPPORTED', `COSE_Key: unsupported curve ${String(crv)} for kty ${kty}`)
+  throw new ScittError('UNSUPPORTED', `COSE_Key: unsupported curve ${shown(crv)} for kty ${kty}`)
 }
 
 function publicKeyFromCoordinates (algorithm: SignatureAlgorithm, x: Uint8Array, y: Uint8Array | undefined): Uint8Array {
@@ -107,7 +107,7 @@ function fromMap (map: CborMap): CoseKey {
     y = expectBytes(yValue, 'COSE_Key y (-3)', coordinate)
   }
   const alg = map.get(LABEL.alg)
-  if (alg !== undefined && signatureAlgorithmFromCose(alg) !== algorithm) throw malformed(`COSE_Key: alg ${String(alg)} does not match the ${algorithm} key`)
+  if (alg !== undefined && signatureAlgorithmFromCose(alg) !== algorithm) throw malformed(`COSE_Key: alg ${shown(alg)} does not match the ${algorithm} key`)
   const key: CoseKey = { algorithm, publicKey: publicKeyFromCoordinates(algorithm, x, y) }
   const kid = map.get(LABEL.kid)
   if (kid !== undefined) key.kid = expectBytes(kid, 'COSE_Key kid (2)')

@@ -1,5 +1,5 @@
 /**
- * Concise Problem Details (RFC 9290 §2), the error bodies of SCRAPI (spec digest §2.1), served as
+ * Concise Problem Details (RFC 9290 §2), the error bodies of SCRAPI (docs/spec-digest.md §2.1), served as
  * `MEDIA_TYPE.problemDetails` (application/concise-problem-details+cbor).
  */
 import { malformed } from '../errors.js'

@@ -6,12 +6,12 @@
  * (label 396) and are not signed, so one signature per checkpoint (a `ReceiptSeal`) serves every
  * receipt of that tree size.
  *
- * Edge cases (spec digest §3.2): RFC 9942's CDDL `[+ bstr]` cannot express the empty inclusion path of
+ * Edge cases (docs/spec-digest.md §3.2): RFC 9942's CDDL `[+ bstr]` cannot express the empty inclusion path of
  * a 1-leaf tree or the empty consistency path between equal sizes. We emit an empty array in those
  * cases and accept one when verifying.
  */
 import { assertBytes, equalBytes } from '../bytes.js'
-import { malformed, ScittError } from '../errors.js'
+import { malformed, shown, ScittError } from '../errors.js'
 import type { SignatureAlgorithm, Signer, Verifier } from '../crypto/signature.js'
 import { assertHash, HASH_SIZE, leafHash as hashLeaf } from '../merkle/hash.js'
 import { rootFromConsistencyProof } from '../merkle/consistency-proof.js'
@@ -147,7 +147,7 @@ function readReceiptHeader (p: HeaderMap): ReceiptHeader {
   if (alg === undefined) throw malformed('receipt: alg (1) missing from the protected header')
   const vds = p.get(HEADER.vds)
   if (vds === undefined) throw malformed('receipt: vds (395) missing from the protected header')
-  if (vds !== VDS_RFC9162_SHA256) throw new ScittError('UNSUPPORTED', `receipt: unsupported vds ${String(vds)}`)
+  if (vds !== VDS_RFC9162_SHA256) throw new ScittError('UNSUPPORTED', `receipt: unsupported vds ${shown(vds)}`)
   const header: ReceiptHeader = { algorithm: signatureAlgorithmFromCose(alg), iss: '' }
   const kid = p.get(HEADER.kid)
   if (kid !== undefined) header.kid = expectBytes(kid, 'receipt: kid (4)')
@@ -239,7 +239,7 @@ export interface VerifiedReceipt {
 }
 
 /**
- * Verifies an inclusion receipt (RFC 9942 §5.2.1, spec digest §3.3) for an entry (or its leaf hash):
+ * Verifies an inclusion receipt (RFC 9942 §5.2.1, docs/spec-digest.md §3.3) for an entry (or its leaf hash):
  * every inclusion proof must give the same root, which is then the detached payload of the signature.
  * MALFORMED / UNSUPPORTED (decoding), BAD_PROOF, UNKNOWN_KEY, BAD_SIGNATURE.
  */
@@ -269,7 +269,7 @@ export interface VerifiedConsistencyReceipt {
 }
 
 /**
- * Verifies a consistency receipt (spec digest §3.3): from a trusted old root (and, when given, its
+ * Verifies a consistency receipt (docs/spec-digest.md §3.3): from a trusted old root (and, when given, its
  * size) each consistency proof yields the new root (RFC 9162 §2.1.4.2); all must agree, and the new
  * root is the detached payload of the signature.
  */

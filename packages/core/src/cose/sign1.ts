@@ -1,6 +1,6 @@
 /** COSE_Sign1 (RFC 9052 §4.2, §4.4): strict decoding, deterministic encoding, signing and verification. */
 import { assertBytes, concatBytes } from '../bytes.js'
-import { malformed, ScittError } from '../errors.js'
+import { malformed, shown, ScittError } from '../errors.js'
 import type { Signer, Verifier } from '../crypto/signature.js'
 import { coseAlgorithm, signatureAlgorithmFromCose } from './algorithms.js'
 import { decodeCbor, encodeCbor, encodeCborHead, Tagged, type CborDecodeOptions, type CborMap, type CborValue } from './cbor.js'
@@ -107,7 +107,7 @@ export function signSign1 (options: SignSign1Options, signer: Signer): Sign1 {
   const protectedHeader: HeaderMap = new Map(options.protectedHeader)
   const given = protectedHeader.get(HEADER.alg)
   if (given === undefined) protectedHeader.set(HEADER.alg, alg)
-  else if (given !== alg) throw new TypeError(`protected alg ${String(given)} does not match the ${signer.algorithm} signer`)
+  else if (given !== alg) throw new TypeError(`protected alg ${shown(given)} does not match the ${signer.algorithm} signer`)
   const unprotected: HeaderMap = new Map(options.unprotected ?? [])
   for (const label of unprotected.keys()) {
     if (protectedHeader.has(label)) throw new TypeError(`label ${String(label)} in both protected and unprotected headers`)

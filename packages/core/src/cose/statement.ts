@@ -1,6 +1,6 @@
 /**
  * SCITT Signed Statements (RFC 9943 §6) and the COSE Hash Envelope (RFC 9995), plus this project's
- * RFC9162_SHA256 leaf profile (no standard defines one; see the spec digest §3.6):
+ * RFC9162_SHA256 leaf profile (no standard defines one; see docs/spec-digest.md §3.6):
  * entry = deterministic CBOR of the tagged COSE_Sign1 with the unprotected header set to `{}`
  * (RFC 9943 §6.3), leaf hash = SHA-256(0x00 ‖ entry).
  */

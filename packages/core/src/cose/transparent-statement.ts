@@ -1,7 +1,7 @@
 /**
  * Transparent Statements (RFC 9943 §7): a Signed Statement with receipts in its unprotected header,
  * label 394. We emit an array of bstr-wrapped receipts (RFC 9942 `[+ bstr .cbor Receipt]`) and accept
- * both wrapped and unwrapped (`#6.18(COSE_Sign1)`) receipts on input (spec digest §1.4).
+ * both wrapped and unwrapped (`#6.18(COSE_Sign1)`) receipts on input (docs/spec-digest.md §1.4).
  */
 import { assertBytes } from '../bytes.js'
 import { malformed } from '../errors.js'

@@ -1,6 +1,7 @@
 /** Incremental RFC 9162 §2.1.2 Merkle tree over the leaf range [0, size), kept as its peaks. */
 import { assertIndex, popcount } from './bits.js'
 import { EMPTY_ROOT, assertHash, nodeHash } from './hash.js'
+import { isArray } from '../bytes.js'
 
 /** Called with every node an append creates: the leaf (level 0), then each completed parent, bottom-up. */
 export type NodeCallback = (level: number, index: number, hash: Uint8Array) => void
@@ -25,7 +26,7 @@ export class CompactRange {
   /** RangeError unless there is one 32-byte peak per set bit of size. */
   static fromPeaks (size: number, peaks: readonly Uint8Array[]): CompactRange {
     assertIndex(size, 'size')
-    if (!Array.isArray(peaks)) throw new TypeError('peaks must be an array')
+    if (!isArray(peaks)) throw new TypeError('peaks must be an array')
     if (peaks.length !== popcount(size)) {
       throw new RangeError(`a tree of size ${size} has ${popcount(size)} peaks, got ${peaks.length}`)
     }

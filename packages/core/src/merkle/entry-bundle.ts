@@ -3,6 +3,7 @@
  * many bytes. Entry i's RFC 6962 leaf hash is hash i of the matching level-0 tile.
  */
 import { malformed } from '../errors.js'
+import { isArray } from '../bytes.js'
 import { TILE_WIDTH } from './tile.js'
 
 /** The largest entry a bundle can hold. */
@@ -10,7 +11,7 @@ export const MAX_ENTRY_SIZE = 0xffff
 
 /** RangeError for no entries, more than 256, or an entry over 65 535 bytes. */
 export function encodeEntryBundle (entries: readonly Uint8Array[]): Uint8Array {
-  if (!Array.isArray(entries)) throw new TypeError('entries must be an array')
+  if (!isArray(entries)) throw new TypeError('entries must be an array')
   if (entries.length < 1 || entries.length > TILE_WIDTH) throw new RangeError('an entry bundle holds 1..256 entries')
   let length = 0
   for (const e of entries) {

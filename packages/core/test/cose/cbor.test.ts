@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { inspect } from 'node:util'
 import fc from 'fast-check'
 import { decodeCbor, encodeCbor, encodeCborHead, fromHex, isScittError, Tagged, toHex, type CborValue, type ErrorCode } from '@scitt/core'
 
@@ -42,7 +43,7 @@ describe('cose/cbor: deterministic encoding', () => {
 
   it('refuses values outside the data model', () => {
     for (const bad of [1.5, NaN, Infinity, 2 ** 53, undefined, {}, Symbol('x')]) {
-      assert.throws(() => encodeCbor(bad as unknown as CborValue), TypeError, String(bad))
+      assert.throws(() => encodeCbor(bad as unknown as CborValue), TypeError, inspect(bad))
     }
     assert.throws(() => encodeCbor(2n ** 64n), RangeError)
     assert.throws(() => encodeCbor(-(2n ** 64n) - 1n), RangeError)

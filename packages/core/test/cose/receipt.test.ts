@@ -35,7 +35,7 @@ function withVdp (vdp: CborValue, bytes = fromHex(v.receipt_hex)): Uint8Array {
   return encodeSign1({ ...s, unprotected: new Map([[396, vdp]]) })
 }
 
-describe('cose/receipt: the spec digest §3.5 vector', () => {
+describe('cose/receipt: the docs/spec-digest.md §3.5 vector', () => {
   it('reproduces the protected header, Sig_structure, signature and receipt byte for byte', () => {
     const protectedBytes = receiptProtectedHeader(header)
     assert.equal(toHex(protectedBytes), v.protected_hex)

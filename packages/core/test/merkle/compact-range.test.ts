@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { CompactRange, EMPTY_ROOT, HASH_SIZE, perfectSubtrees, type NodeId } from '@scitt/core'
+import { CompactRange, EMPTY_ROOT, HASH_SIZE, perfectSubtrees } from '@scitt/core'
 import { ReferenceTree, testLeaves } from './reference-tree.js'
 
 const N = 2100

@@ -1,5 +1,5 @@
 /**
- * A node's announce descriptor (architecture.md "Interfaces": the announce topic): a C2SP signed note
+ * A node's announce descriptor (docs/wire-formats.md "Announce descriptor"): a C2SP signed note
  * signed by the node's log key, so that a peer trusts it exactly as far as it trusts the origin.
  *
  *   scitt-announce/v1

@@ -2,7 +2,9 @@
  * The peer directory: the signed announce descriptors (descriptor.ts) of the federation's nodes, by
  * origin and peer; this node's own descriptor, announced at start, periodically (at a random point
  * within ±50 % of the announce period, so that nodes started together do not all announce at once) and
- * soon after a peer subscribes; and the connections it dials to the peers it learns.
+ * soon after a peer subscribes; and the connections it dials to the peers it learns, up to
+ * CONNECTION_TARGET connections: enough for a gossipsub mesh (D = 6) with choice, without a full mesh
+ * of a large federation. Beyond it a peer is still remembered, and dialed when a request needs it.
  *
  * A descriptor is trusted as far as the origin whose log key signed it. Its `witness` field is taken
  * as the address of a witness key only when the key's name is that origin's witness name
@@ -19,6 +21,8 @@ import { openDescriptor, signDescriptor, type Descriptor } from './descriptor.js
 
 /** Most peers remembered per origin. */
 const MAX_PEERS_PER_ORIGIN = 16
+/** The directory dials announced peers while the node has fewer connections than this. */
+export const CONNECTION_TARGET = 16
 
 /** What this node says about itself in its descriptor. */
 export interface OwnAnnounce {
@@ -120,7 +124,7 @@ export class PeerDirectory {
     const d = openDescriptor(data, this.#o.keysFor)
     if (d.peer === this.#peerId) return TopicValidatorResult.Ignore
     let byPeer = this.#descriptors.get(d.origin)
-    if (byPeer === undefined) this.#descriptors.set(d.origin, byPeer = new Map())
+    if (byPeer === undefined) this.#descriptors.set(d.origin, byPeer = new Map<string, Descriptor>())
     const known = byPeer.get(d.peer)
     if (known !== undefined && known.time > d.time) return TopicValidatorResult.Ignore
     if (known === undefined && byPeer.size >= MAX_PEERS_PER_ORIGIN) return TopicValidatorResult.Ignore
@@ -136,7 +140,10 @@ export class PeerDirectory {
     try {
       const peer = peerIdFromString(d.peer)
       await this.#o.network.peerStore.merge(peer, { multiaddrs: d.addrs.map((a) => multiaddr(a)) })
-      if (this.#o.network.getConnections(peer).length === 0 && !this.#stopped) await this.#o.network.dial(peer, { signal: AbortSignal.timeout(this.#o.timeoutMs) })
+      const network = this.#o.network
+      if (network.getConnections(peer).length === 0 && network.getConnections().length < CONNECTION_TARGET && !this.#stopped) {
+        await network.dial(peer, { signal: AbortSignal.timeout(this.#o.timeoutMs) })
+      }
     } catch (err) {
       this.#o.logger.debug({ peer: d.peer, err: (err as Error).message }, 'could not dial an announced peer')
     }

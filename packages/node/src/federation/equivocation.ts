@@ -1,5 +1,5 @@
 /**
- * Evidence of equivocation (spec digest §7.2), as JSON:
+ * Evidence of equivocation (docs/spec-digest.md §7.2; docs/wire-formats.md "Evidence"), as JSON:
  *
  *   {"type":"scitt-equivocation/v1","kind":"same-size","origin":O,"notes":[A,B]}
  *   {"type":"scitt-equivocation/v1","kind":"no-consistency-proof","origin":O,"notes":[A,B],"attempts":[...]}

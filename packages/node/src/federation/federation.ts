@@ -377,16 +377,22 @@ export class Federation {
 
   /**
    * Catch-up (a node that joins or restarts has missed the heads gossiped meanwhile): asks a newly
-   * announced peer for its origin's latest head and takes the answer exactly like a gossiped one.
+   * announced peer for its origin's latest head, or, when the directory did not connect to it, a peer
+   * it is connected to (any node answers with the latest head it has), and takes the answer exactly
+   * like a gossiped one.
    */
   async #catchUp (d: Descriptor): Promise<void> {
     if (this.#stopped) return
+    const connected = this.network.getConnections()
+    const peer = connected.length === 0 || connected.some((c) => c.remotePeer.toString() === d.peer)
+      ? d.peer
+      : connected[Math.floor(Math.random() * connected.length)]!.remotePeer.toString()
     try {
-      const message = decodeHeadAnswer(await this.#rpc.ask(d.peer, 'head', utf8(d.origin)))
+      const message = decodeHeadAnswer(await this.#rpc.ask(peer, 'head', utf8(d.origin)))
       if (message === undefined || this.#stopped) return
-      if (this.#verdict(message.note) === TopicValidatorResult.Reject) this.#o.logger.warn({ peer: d.peer, origin: d.origin }, 'peer answered its head with an invalid checkpoint')
+      if (this.#verdict(message.note) === TopicValidatorResult.Reject) this.#o.logger.warn({ peer, origin: d.origin }, 'peer answered a head with an invalid checkpoint')
     } catch (err) {
-      this.#o.logger.debug({ peer: d.peer, err: (err as Error).message }, 'could not fetch the head of an announced peer')
+      this.#o.logger.debug({ peer, origin: d.origin, err: (err as Error).message }, 'could not fetch the head of an announced origin')
     }
   }
 

@@ -96,7 +96,7 @@ export class Heads {
 
   #record (head: Head): void {
     let recent = this.#recent.get(head.origin)
-    if (recent === undefined) this.#recent.set(head.origin, recent = new Map())
+    if (recent === undefined) this.#recent.set(head.origin, recent = new Map<number, Head>())
     recent.set(head.size, head)
     if (recent.size > RECENT) recent.delete(Math.min(...recent.keys()))
     const latest = this.#latest.get(head.origin)

@@ -14,7 +14,7 @@
  * The data is not trusted because of who sent it: the mirror recomputes every root (Log.appendVerified).
  */
 import {
-  ScittError, concatBytes, fromUtf8, isValidKeyName, malformed, parseEntryBundles, parseTilePath, utf8, MAX_ENTRY_SIZE, TILE_WIDTH,
+  ScittError, concatBytes, fromUtf8, isValidKeyName, malformed, parseTilePath, utf8, MAX_ENTRY_SIZE, TILE_WIDTH,
   type ParsedTilePath,
 } from '@scitt/core'
 import type { Log } from '@scitt/log'
@@ -58,14 +58,14 @@ export function decodeLogDataRequest (bytes: Uint8Array): LogDataRequest {
   const lines = fromUtf8(bytes).split('\n')
   if (lines.length !== 3 || lines[2] !== '' || !isValidKeyName(lines[0])) throw malformed('bad log-data request')
   const resource = lines[1]!
-  if (resource === 'descriptor') return { origin: lines[0]!, resource: { kind: 'descriptor' } }
+  if (resource === 'descriptor') return { origin: lines[0], resource: { kind: 'descriptor' } }
   if (resource.startsWith('checkpoints/')) {
     const size = resource.slice('checkpoints/'.length)
     if (!DECIMAL.test(size) || !Number.isSafeInteger(Number(size))) throw malformed('bad log-data request size')
-    return { origin: lines[0]!, resource: { kind: 'checkpoints', size: Number(size) } }
+    return { origin: lines[0], resource: { kind: 'checkpoints', size: Number(size) } }
   }
-  if (resource.startsWith('entry-bundles/')) return { origin: lines[0]!, resource: parseBundlesResource(resource) }
-  return { origin: lines[0]!, resource: parseTilePath(resource) }
+  if (resource.startsWith('entry-bundles/')) return { origin: lines[0], resource: parseBundlesResource(resource) }
+  return { origin: lines[0], resource: parseTilePath(resource) }
 }
 
 /** Answers one request from what the node holds; failures become refusals. */

@@ -71,7 +71,7 @@ export function decodeConsistencyRequest (bytes: Uint8Array): { origin: string, 
   const size1 = Number(lines[1])
   const size2 = Number(lines[2])
   if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 > size2) throw malformed('bad consistency request sizes')
-  return { origin: lines[0]!, size1, size2 }
+  return { origin: lines[0], size1, size2 }
 }
 
 export function encodeConsistencyAnswer (answer: { proof: Uint8Array[] } | Exclude<Answer, { ok: Uint8Array }>): Uint8Array {

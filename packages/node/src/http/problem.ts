@@ -1,6 +1,6 @@
 /**
  * The one table from error codes to HTTP statuses and SCRAPI problem-details titles
- * (architecture.md "Errors", scrapi-09 §2): every 4xx/5xx body is RFC 9290 concise problem details in
+ * (docs/spec-digest.md §2.1, scrapi-09 §2): every 4xx/5xx body is RFC 9290 concise problem details in
  * CBOR. A ScittError may carry a more specific title in `details.title` (e.g. "Bad Signature Algorithm").
  */
 import type { ServerResponse } from 'node:http'

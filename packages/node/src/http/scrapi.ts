@@ -1,11 +1,11 @@
 /**
- * SCRAPI (draft-ietf-scitt-scrapi, spec digest §2.2) plus our entry resources:
+ * SCRAPI (draft-ietf-scitt-scrapi, docs/spec-digest.md §2.2) plus our entry resources:
  *   POST /entries                      register: 201 + receipt, or 303 to /entries/{id} (a duplicate gets the first entry's)
  *   GET  /entries/{id}                 200 receipt, 202 + Retry-After while pending, 404 unknown
  *   GET  /entries/{id}/statement       the transparent statement (receipts in label 394)
  *   GET  /entries/{id}/proof           C2SP tlog-proof text
- * The GETs answer from any log the node holds, its own first, then its mirrors (architecture.md "How
- * data flows" 7): a mirrored entry's receipt is the origin's own, minted from the origin's seal; the
+ * The GETs answer from any log the node holds, its own first, then its mirrors (docs/architecture.md
+ * "Data flows"): a mirrored entry's receipt is the origin's own, minted from the origin's seal; the
  * transparent statement carries a receipt from every log holding the entry.
  *   GET  /.well-known/scitt-keys[/{kid}]  COSE_KeySet / COSE_Key (kid as base64url)
  * Registration order: the submitter's bearer token when `http.submitters` lists any (401 without a
@@ -168,7 +168,7 @@ export function scrapiRoutes (router: Router, services: HttpServices): void {
   router.add('GET', 'entry-statement', /^\/entries\/([^/]+)\/statement$/, async (ctx) => {
     const found = await holdings(services, ctx.params[0]!, false)
     const [entry, ...receipts] = await Promise.all([found[0]!.held.log.entry(found[0]!.index), ...found.map(receiptOf)])
-    send(ctx.res, 200, addReceipts(entry!, receipts.filter((r) => r !== undefined)), { 'content-type': MEDIA_TYPE.scittStatement })
+    send(ctx.res, 200, addReceipts(entry, receipts.filter((r) => r !== undefined)), { 'content-type': MEDIA_TYPE.scittStatement })
   })
 
   router.add('GET', 'entry-proof', /^\/entries\/([^/]+)\/proof$/, async (ctx) => {

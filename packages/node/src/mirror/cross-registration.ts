@@ -1,5 +1,5 @@
 /**
- * Cross-registration (architecture.md "How data flows" 6): the entries of a mirrored origin that pass
+ * Cross-registration (docs/architecture.md "Data flows"): the entries of a mirrored origin that pass
  * this node's own registration policy (the same checks as POST /entries, on the verify workers) are
  * registered into this node's own log too, so the statement gains this node's receipt beside the
  * origin's. A cursor per origin (the next mirrored index to consider) is kept in the federation store

@@ -1,5 +1,5 @@
 /**
- * The mirror of one origin's log (architecture.md "How data flows" 6): fetches the origin's signed
+ * The mirror of one origin's log (docs/architecture.md "Data flows"): fetches the origin's signed
  * checkpoints above the mirror's size and the entry bundles they cover, from the origin or any peer
  * that holds the log, and stores them with Log.appendVerified, which recomputes the root at every
  * signed size. Chunks are bounded (entries and bytes; at most two in memory: the one being written
@@ -19,7 +19,7 @@ import type { MirrorMetrics } from './metrics.js'
 export interface MirrorSource {
   /** Peer ids, the origin's own first. */
   peers: (origin: string) => string[]
-  /** The body of a log-data answer (mirror/log-data.ts); NOT_FOUND when the peer refused. */
+  /** The body of a log-data answer (federation/log-data.ts); NOT_FOUND when the peer refused. */
   fetch: (peer: string, origin: string, resource: string) => Promise<Uint8Array>
 }
 
@@ -211,7 +211,7 @@ export class Mirror {
   async #entries (peer: string, from: number, to: number): Promise<Uint8Array[]> {
     const first = Math.floor(from / TILE_WIDTH)
     const last = Math.floor((to - 1) / TILE_WIDTH)
-    const bundles: Uint8Array[][] = new Array(last - first + 1)
+    const bundles = new Array<Uint8Array[]>(last - first + 1)
     let bytes = 0
     const fetch = async (resource: string): Promise<Uint8Array> => {
       const body = await this.#o.source.fetch(peer, this.origin, resource)

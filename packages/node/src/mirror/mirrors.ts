@@ -48,7 +48,8 @@ export interface MirrorsOptions {
   logger: Logger
   metrics?: MirrorMetrics
   sync?: boolean
-  timeoutMs?: number
+  /** Longest wait for one fetch over HTTP (federation.timeoutMs). */
+  timeoutMs: number
   /** Period of the catch-up retry timer (ms, default 15 000). */
   retryMs?: number
 }
@@ -70,7 +71,7 @@ export class Mirrors {
 
   private constructor (o: MirrorsOptions) {
     this.#o = o
-    this.#source = federationSource(o.federation, o.timeoutMs ?? 5000)
+    this.#source = federationSource(o.federation, o.timeoutMs)
     this.#receiptKeys = new ReceiptKeys(o.store)
   }
 

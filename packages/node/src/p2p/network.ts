@@ -1,7 +1,7 @@
 /**
  * The node's libp2p host: TCP, Noise, Yamux, identify, bootstrap and gossipsub, with a persistent
  * Ed25519 peer key (the raw seed of the node's peer key file). Tuned for federations that may share one
- * machine (stack-notes.md): loopback is always allowed by the connection manager, gossipsub ignores IP
+ * machine (docs/stack-notes.md): loopback is always allowed by the connection manager, gossipsub ignores IP
  * colocation, messages carry their own signatures (StrictNoSign) and are identified by a hash of their
  * content, so a head relayed by many peers is one message. `Reject` verdicts cost the sender score on
  * the federation's topics.
@@ -29,8 +29,8 @@ export interface NetworkOptions {
   bootstrap: string[]
   /** Topics whose invalid messages lower the sender's score. */
   scoredTopics: string[]
-  /** Gossipsub heartbeat, ms (default 1000; tests and benches use less). */
-  heartbeatMs?: number
+  /** Gossipsub heartbeat, ms (federation.heartbeatMs). */
+  heartbeatMs: number
 }
 
 /** Content-hash message id: SHA-256 of topic and data (the same head relayed twice is one message). */
@@ -64,9 +64,9 @@ export async function createNetwork (options: NetworkOptions): Promise<Network> 
         msgIdFn: (msg) => messageId(msg.topic, msg.data),
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
-        heartbeatInterval: options.heartbeatMs ?? 1000,
+        heartbeatInterval: options.heartbeatMs,
         scoreParams: createPeerScoreParams({ IPColocationFactorWeight: 0, topics }),
       }),
     },
-  }) as unknown as Network
+  })
 }

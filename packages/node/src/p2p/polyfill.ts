@@ -1,5 +1,5 @@
 /**
- * libp2p 3 needs `Promise.withResolvers` (ES2024), which Node 20 lacks (stack-notes.md): without it
+ * libp2p 3 needs `Promise.withResolvers` (ES2024), which Node 20 lacks (docs/stack-notes.md): without it
  * `createLibp2p()` throws and every dial fails with a misleading ECONNRESET. Import this module before
  * anything else (the CLI's first import; mocha's `--node-option import=`).
  */

@@ -1,5 +1,5 @@
 /**
- * The registration policy (RFC 9943 §5.1.1.1, architecture.md "Configuration and policy"): which
+ * The registration policy (RFC 9943 §5.1.1.1, docs/architecture.md "Data flows"): which
  * issuers may register (by `iss`, with their keys as COSE_Key or JWK; or did:key issuers when the
  * policy enables them), with which algorithms and content types. It picks the key that must have
  * signed a statement; the signature itself is checked afterwards (check.ts).

@@ -1,5 +1,5 @@
 /**
- * The issuer-signature verify pool (architecture.md "Performance design"): worker threads, one per
+ * The issuer-signature verify pool (docs/architecture.md "The other parts"): worker threads, one per
  * core by default, each checking statements (decode, policy, node:crypto signature with cached
  * KeyObjects). Statements submitted in the same turn of the event loop travel together: at the end of
  * the turn (setImmediate) they are shared out to the least busy workers and each worker gets one
