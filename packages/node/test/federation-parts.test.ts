@@ -154,6 +154,48 @@ describe('federation parts (no libp2p)', () => {
       assert.throws(() => d.accept(descriptor('x.example/log', peerY, y, 6)), (err: unknown) => err instanceof ScittError)
       assert.deepEqual(d.holders('x.example/log'), [peerX])
     })
+
+    it('dials an announced peer once at a time, not again within an announce period after a failure, and stores unchanged addresses once', async () => {
+      let now = 0
+      let dials = 0
+      let merges = 0
+      let fail: (err: Error) => void = () => {}
+      const network = {
+        ...fakeNetwork,
+        peerStore: { merge: async () => { merges++ } },
+        getConnections: () => [],
+        dial: async () => { dials++; await new Promise((_resolve, reject) => { fail = reject }) },
+      } as unknown as Network
+      const d = new PeerDirectory({
+        network, own: { origin: 'z.example/log', roles: [] }, logSigner: y, keysFor: (o) => keys.get(o) ?? [],
+        publish: async () => {}, onDescriptor: () => {}, announceMs: 10_000, timeoutMs: 1000, logger: silentLogger(), now: () => now,
+      })
+      const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)) }
+      const addrs = ['/ip4/127.0.0.1/tcp/4001']
+      const announce = (time: number, a = addrs): Uint8Array => utf8(signDescriptor({ origin: 'x.example/log', peer: peerX, addrs: a, roles: [], time }, log))
+      assert.equal(d.accept(announce(1)), 'accept')
+      await settle()
+      assert.equal(d.accept(announce(2)), 'accept')
+      await settle()
+      assert.deepEqual({ dials, merges }, { dials: 1, merges: 1 }, 'no second dial while the first is under way')
+      fail(new Error('timed out'))
+      await settle()
+      now = 9_999
+      d.accept(announce(3))
+      await settle()
+      assert.equal(dials, 1, 'no dial within an announce period of the failure')
+      now = 10_000
+      d.accept(announce(4))
+      await settle()
+      assert.deepEqual({ dials, merges }, { dials: 2, merges: 1 }, 'dialed again after the period; the same addresses stored once')
+      fail(new Error('timed out'))
+      await settle()
+      d.accept(announce(5, ['/ip4/127.0.0.1/tcp/4002']))
+      await settle()
+      assert.deepEqual({ dials, merges }, { dials: 3, merges: 2 }, 'new addresses are stored and dialed at once')
+      fail(new Error('timed out'))
+      await settle()
+    })
   })
 
   describe('evidence and the auditor', () => {

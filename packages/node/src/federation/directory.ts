@@ -5,6 +5,10 @@
  * soon after a peer subscribes; and the connections it dials to the peers it learns, up to
  * CONNECTION_TARGET connections: enough for a gossipsub mesh (D = 6) with choice, without a full mesh
  * of a large federation. Beyond it a peer is still remembered, and dialed when a request needs it.
+ * A peer is dialed by one announce at a time, and not again by announces within one announce period
+ * after a failed dial: every node re-announces, so a federation of n nodes would otherwise start n
+ * dials per period at each node that cannot reach a peer, and more as the failures slow it down.
+ * Its addresses go to the peer store when they are new or changed.
  *
  * A descriptor is trusted as far as the origin whose log key signed it. Its `witness` field is taken
  * as the address of a witness key only when the key's name is that origin's witness name
@@ -57,6 +61,10 @@ export class PeerDirectory {
   readonly #descriptors = new Map<string, Map<string, Descriptor>>()
   /** The latest signed descriptor per origin. */
   readonly #signed = new Map<string, { time: number, signed: Uint8Array }>()
+  /** Peers with a dial under way. */
+  readonly #dialing = new Set<string>()
+  /** When a dial to a peer last failed (ms), for peers whose latest dial failed. */
+  readonly #failedAt = new Map<string, number>()
   #own: Uint8Array | undefined
   #timer: ReturnType<typeof setTimeout> | undefined
   #soon: ReturnType<typeof setTimeout> | undefined
@@ -131,21 +139,31 @@ export class PeerDirectory {
     byPeer.set(d.peer, d)
     const latest = this.#signed.get(d.origin)
     if (latest === undefined || latest.time <= d.time) this.#signed.set(d.origin, { time: d.time, signed: data })
-    void this.#connect(d).then(() => { if (!this.#stopped) this.#o.onDescriptor(d, data, known === undefined) })
+    const addrsChanged = known === undefined || known.addrs.length !== d.addrs.length || known.addrs.some((a, i) => a !== d.addrs[i])
+    void this.#connect(d, addrsChanged).then(() => { if (!this.#stopped) this.#o.onDescriptor(d, data, known === undefined) })
     return TopicValidatorResult.Accept
   }
 
-  /** Learns a trusted descriptor's addresses and dials it, so that the federation's peers form a mesh. */
-  async #connect (d: Descriptor): Promise<void> {
+  /** Learns a trusted descriptor's addresses and dials it, so that the federation's peers form a mesh (see the module comment). */
+  async #connect (d: Descriptor, addrsChanged: boolean): Promise<void> {
+    const network = this.#o.network
+    let dialing = false
     try {
       const peer = peerIdFromString(d.peer)
-      await this.#o.network.peerStore.merge(peer, { multiaddrs: d.addrs.map((a) => multiaddr(a)) })
-      const network = this.#o.network
+      if (addrsChanged) await network.peerStore.merge(peer, { multiaddrs: d.addrs.map((a) => multiaddr(a)) })
+      const failedAt = this.#failedAt.get(d.peer)
+      if (this.#dialing.has(d.peer) || (failedAt !== undefined && this.#o.now() - failedAt < this.#o.announceMs && !addrsChanged)) return
       if (network.getConnections(peer).length === 0 && network.getConnections().length < CONNECTION_TARGET && !this.#stopped) {
+        this.#dialing.add(d.peer)
+        dialing = true
         await network.dial(peer, { signal: AbortSignal.timeout(this.#o.timeoutMs) })
+        this.#failedAt.delete(d.peer)
       }
     } catch (err) {
+      if (dialing) this.#failedAt.set(d.peer, this.#o.now())
       this.#o.logger.debug({ peer: d.peer, err: (err as Error).message }, 'could not dial an announced peer')
+    } finally {
+      if (dialing) this.#dialing.delete(d.peer)
     }
   }
 
