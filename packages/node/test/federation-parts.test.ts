@@ -196,6 +196,37 @@ describe('federation parts (no libp2p)', () => {
       fail(new Error('timed out'))
       await settle()
     })
+    it('announces soon after peers subscribe, once for a burst, and not within a quarter period of its last announce', async () => {
+      let now = 0
+      const published: number[] = []
+      let onChange: () => void = () => {}
+      const network = {
+        ...fakeNetwork,
+        services: { pubsub: { addEventListener: (_event: string, listener: () => void) => { onChange = listener } } },
+      } as unknown as Network
+      const d = new PeerDirectory({
+        network, own: { origin: 'z.example/log', roles: [] }, logSigner: y, keysFor: (o) => keys.get(o) ?? [],
+        publish: async () => { published.push(now) }, onDescriptor: () => {}, announceMs: 4000, timeoutMs: 1000, logger: silentLogger(), now: () => now,
+      })
+      const wait = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+      try {
+        await d.start()
+        assert.deepEqual(published, [0], 'announced at start')
+        now = 100 // 100 ms after the start's announce: the next may come at 1 000 (a quarter of 4 000)
+        for (let i = 0; i < 20; i++) onChange()
+        await wait(400)
+        assert.deepEqual(published, [0], 'not within a quarter period of the last announce')
+        await wait(1000)
+        assert.deepEqual(published, [0, 100], 'then one announce for the whole burst')
+        now = 10_000
+        onChange()
+        onChange()
+        await wait(500)
+        assert.deepEqual(published, [0, 100, 10_000], 'long after the last: soon, once')
+      } finally {
+        d.stop()
+      }
+    })
   })
 
   describe('evidence and the auditor', () => {

@@ -68,6 +68,8 @@ export class PeerDirectory {
   #own: Uint8Array | undefined
   #timer: ReturnType<typeof setTimeout> | undefined
   #soon: ReturnType<typeof setTimeout> | undefined
+  /** When this node last announced (ms, `now`). */
+  #announcedAt = -Infinity
   #stopped = false
 
   constructor (o: DirectoryOptions) {
@@ -78,11 +80,18 @@ export class PeerDirectory {
     return this.#o.network.peerId.toString()
   }
 
-  /** Announces now, then periodically and after peers subscribe. */
+  /**
+   * Announces now, then periodically and after peers subscribe: soon (100 ms, once for a burst) but not
+   * within a quarter of the announce period of the last announce, so that connections opening and
+   * closing across a large federation cannot make every node announce to all the others many times a
+   * period (each announce reaches, and is verified by, every node).
+   */
   async start (): Promise<void> {
-    // A peer (re)subscribed: announce soon, once for a burst (n joining peers would otherwise cost n² announces).
     this.#o.network.services.pubsub.addEventListener('subscription-change', () => {
-      this.#soon ??= setTimeout(() => { this.#soon = undefined; void this.announce() }, 100)
+      if (this.#soon !== undefined || this.#stopped) return
+      const wait = Math.max(100, this.#announcedAt + this.#o.announceMs / 4 - this.#o.now())
+      this.#soon = setTimeout(() => { this.#soon = undefined; void this.announce() }, wait)
+      this.#soon.unref()
     })
     this.#schedule()
     await this.announce()
@@ -115,6 +124,7 @@ export class PeerDirectory {
       ...(own.mirrors === undefined || own.mirrors.length === 0 ? {} : { mirrors: own.mirrors }),
     }
     this.#own = utf8(signDescriptor(d, this.#o.logSigner))
+    this.#announcedAt = this.#o.now()
     await this.#o.publish(this.#own)
   }
 
