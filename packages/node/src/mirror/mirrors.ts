@@ -122,7 +122,12 @@ export class Mirrors {
       this.#mirrors.get(event.origin)?.onHead(event.size)
     } else if (event.type === 'descriptor') {
       const { origin, mirrors } = event.descriptor
-      if (this.#o.origins.includes(origin)) this.#adopt(origin, event.signed).catch((err: unknown) => { this.#cannotOpen(origin, err) })
+      if (this.#o.origins.includes(origin)) {
+        // A re-announce of the kept descriptor (the directory verified it) changes nothing: not verified again.
+        const kept = this.#descriptors.get(origin)
+        if (kept !== undefined && event.descriptor.time <= kept.time && this.#mirrors.has(origin)) return
+        this.#adopt(origin, event.signed).catch((err: unknown) => { this.#cannotOpen(origin, err) })
+      }
       // A peer that mirrors an origin still waiting here can give its descriptor.
       else if (mirrors?.some((m) => this.#o.origins.includes(m) && !this.#mirrors.has(m)) === true) this.#retry()
     }
