@@ -2,6 +2,10 @@
  * The benchmark harness behind `npm run bench`. Each suite measures the project's operations beside the
  * raw primitive they stand on, in the same run, and records the ratio: machines are noisy, ratios less so.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
 export interface BenchRow {
   suite: string
   name: string
@@ -105,4 +109,18 @@ export async function rssSplitMiB (): Promise<{ anon: number, file: number } | u
 /** Nearest-rank percentile (p in 0..100] of ascending `sorted`: the smallest value with at least p % of the values at or below it. */
 export function percentile (sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
+}
+
+let logFilesRoot: string | undefined
+let logFilesMade = 0
+
+/** Files for a log a bench opens in memory or by itself: under one temporary directory, removed when the process exits. */
+export function benchLogFiles (): { dir: string, nodesDir: string } {
+  if (logFilesRoot === undefined) {
+    const root = mkdtempSync(join(tmpdir(), 'scitt-bench-files-'))
+    process.once('exit', () => { rmSync(root, { recursive: true, force: true }) })
+    logFilesRoot = root
+  }
+  const dir = join(logFilesRoot, String(logFilesMade++))
+  return { dir: join(dir, 'log'), nodesDir: join(dir, 'nodes') }
 }

@@ -27,6 +27,7 @@ import { encodeAnswer } from '../../packages/node/src/federation/answer.js'
 import { initFederatedDir, policyText, startFederated, until, type FederatedNode, type NodeKeys } from '../../packages/node/test/federation-helpers.js'
 import { http, makeIssuer, post, statement } from '../../packages/node/test/helpers.js'
 import { record } from './report.js'
+import { ownLogFiles } from '../../packages/node/src/data-dir.js'
 
 const NAME = 'holdersnet'
 const ENTRIES = 40
@@ -101,7 +102,7 @@ describe('faults: a mirror against hostile holders over real libp2p', function (
     // Its data, read by the holders (a closed node's LevelDB, opened as a mirror: it never signs).
     const db = new Level<Uint8Array, Uint8Array>(join(originKeys.dir, 'data'), LEVELDB_OPTIONS)
     await db.open()
-    const data = await Log.openMirror({ db, origin: originKeys.origin, verifiers: [originKeys.logVerifier], receiptVerifiers: () => [receiptVerifier], sync: false })
+    const data = await Log.openMirror({ db, files: ownLogFiles(join(originKeys.dir, 'data')), origin: originKeys.origin, verifiers: [originKeys.logVerifier], receiptVerifiers: () => [receiptVerifier], sync: false })
     running.push({ stop: async () => { await data.close(); await db.close() } })
     assert.equal(data.latestCheckpoint()?.note, originNote)
 

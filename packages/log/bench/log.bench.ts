@@ -31,17 +31,19 @@ function entry (i: number): Uint8Array {
   return e
 }
 
-async function tempLevel (): Promise<{ db: Level<Uint8Array, Uint8Array>, done: () => Promise<void> }> {
+async function tempLevel (): Promise<{ db: Level<Uint8Array, Uint8Array>, dir: string, done: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'scitt-log-bench-'))
   const db = new Level<Uint8Array, Uint8Array>(dir, LEVELDB_OPTIONS)
   await db.open()
-  return { db, done: async () => { await db.close(); await rm(dir, { recursive: true, force: true }) } }
+  return { db, dir, done: async () => { await db.close(); await rm(dir, { recursive: true, force: true }) } }
 }
 
-async function openLog (db: Level<Uint8Array, Uint8Array>): Promise<Log> {
+async function openLog (db: Level<Uint8Array, Uint8Array>, dir: string): Promise<Log> {
   const receiptSigner = nodeSignatures.signer('Ed25519', sha256Digest(utf8('bench receipt key')))
   return Log.open({
     db,
+    // As in a node's data dir (packages/node/src/data-dir.ts).
+    files: { dir: join(dir, 'log'), nodesDir: join(dir, 'nodes', 'log') },
     origin: ORIGIN,
     logSigner: ed25519NoteSigner(ORIGIN, sha256Digest(utf8('bench log key')), nodeSignatures),
     receiptSigner,
@@ -100,8 +102,8 @@ export default async function (bench: Bench): Promise<void> {
   }
 
   // The log: entries + tiles + index in one sync batch, then a signed checkpoint and seal, per batch.
-  const { db, done } = await tempLevel()
-  const log = await openLog(db)
+  const { db, dir, done } = await tempLevel()
+  const log = await openLog(db, dir)
   const at100k = await append(log, 0, measured)
   bench.record('log append (signed checkpoint per 256, sync)', at100k, 'entries/s', {
     baseline: 'raw LevelDB batch put (256 per batch, sync, 500 B)', target: '≥ 0.40×',

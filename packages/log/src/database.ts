@@ -30,6 +30,8 @@ export interface LogDatabase {
   getMany (keys: Uint8Array[], options: ViewOptions): Promise<Array<Uint8Array | undefined>>
   batch (operations: BatchPut[], options: ViewOptions & { sync: boolean }): Promise<void>
   iterator (options: RangeOptions): LogIterator
+  /** Deletes every key of a range. */
+  clear (options: ViewOptions & { gte: Uint8Array, lt: Uint8Array }): Promise<void>
 }
 
 /** Calls `visit` for each key/value in the range, in key order, reading `chunk` at a time. */

@@ -4,12 +4,11 @@
  *
  *   's'                  tree state: u64 size ‖ the compact range's peaks (32 bytes each, largest first)
  *   'c' ‖ u64 size       a signed checkpoint: root ‖ u32 note length ‖ note text ‖ encoded receipt seal
- *   't' ‖ u8 L ‖ u64 N ‖ u8 part   part (strip 0–7 or crown 8) of C2SP hash tile L/N at its latest width (tile-parts.ts)
- *   'e' ‖ u64 N          C2SP entry bundle N at its latest width (the only copy of the entries)
  *   'i' ‖ leaf hash      entry id → u64 leaf index (the first index the entry got)
  *
- * A tile part or bundle at width W is a prefix of the same one at any larger width (stored hashes and
- * entries never change), so one record per part serves the `.p/W` resource of every signed size.
+ * The entries, tiles and the latest checkpoint are files (static-tree.ts, node-records.ts). Logs
+ * written before kept tile parts ('t' ‖ u8 L ‖ u64 N ‖ u8 part) and entry bundles ('e' ‖ u64 N) here:
+ * migrate.ts moves them to the files.
  */
 import { HASH_SIZE, ScittError, concatBytes, readU64be, u64be } from '@scitt/core'
 
@@ -29,24 +28,16 @@ function prefixed (prefix: number, ...parts: Uint8Array[]): Uint8Array {
 }
 
 export function checkpointKey (size: number): Uint8Array { return prefixed(CHECKPOINT, u64be(size)) }
-export function tileKey (level: number, index: number, part: number): Uint8Array {
-  return prefixed(TILE, Uint8Array.of(level), u64be(index), Uint8Array.of(part))
-}
-export function bundleKey (index: number): Uint8Array { return prefixed(BUNDLE, u64be(index)) }
 export function idKey (leafHash: Uint8Array): Uint8Array { return prefixed(ID, leafHash) }
 
 /** Key ranges for scans, in key order. */
 export const CHECKPOINT_RANGE = { gte: Uint8Array.of(CHECKPOINT), lt: Uint8Array.of(CHECKPOINT + 1) }
-export const BUNDLE_RANGE = { gte: Uint8Array.of(BUNDLE), lt: Uint8Array.of(BUNDLE + 1) }
-
-/** The tile coordinates and part of a hash tile key; undefined for any other key. */
-export function tileFromKey (key: Uint8Array): { level: number, index: number, part: number } | undefined {
-  if (key[0] !== TILE || key.length !== 11) return undefined
-  return { level: key[1]!, index: readU64be(key, 2), part: key[10]! }
-}
+/** The ranges of the earlier layout's tile parts and entry bundles (migrate.ts). */
+export const LEGACY_TILE_RANGE = { gte: Uint8Array.of(TILE), lt: Uint8Array.of(TILE + 1) }
+export const LEGACY_BUNDLE_RANGE = { gte: Uint8Array.of(BUNDLE), lt: Uint8Array.of(BUNDLE + 1) }
 
 export function sizeFromCheckpointKey (key: Uint8Array): number { return readU64be(key, 1) }
-export function indexFromBundleKey (key: Uint8Array): number { return readU64be(key, 1) }
+export function indexFromLegacyBundleKey (key: Uint8Array): number { return readU64be(key, 1) }
 
 /** A plain Uint8Array copy of bytes[start, end): databases hand out Buffers whose slice() is a view. */
 export function copyBytes (bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {

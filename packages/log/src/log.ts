@@ -1,13 +1,18 @@
 /**
- * A durable, append-only transparency log over an abstract-level database (docs/architecture.md "Data
- * flows"): entries are sequenced, then integrated in batches. Each integration
- *   1. writes one atomic batch: the entries (in C2SP entry bundles), the entry-id index, every hash
- *      tile that changed (full and partial) and the new tree state (size and compact-range peaks);
- *   2. signs the checkpoint (C2SP tlog-checkpoint as a signed note) and the receipt seal for that size
- *      and writes them;
- *   3. only then publishes the checkpoint to listeners and resolves the waiting `add` calls.
- * Under load, step 2's write is the next integration's step 1 (group commit, see #integrate). Every
- * write uses `sync` (default true), so "acknowledged" survives a power loss too.
+ * A durable, append-only transparency log (docs/architecture.md "Data flows"): its read path is a
+ * C2SP tlog-tiles static tree of files (static-tree.ts) with the inner nodes of its full tiles beside
+ * it (node-records.ts); an abstract-level database holds what is looked up or sequenced (layout.ts).
+ * Entries are sequenced, then integrated in batches. Each integration
+ *   1. writes the entry bundles and hash tiles that changed (full, and partial at the new size) and
+ *      the node records of the tiles it filled, and makes them durable;
+ *   2. commits one atomic database batch: the entry-id index and the new tree state (size and
+ *      compact-range peaks) — the commit point;
+ *   3. signs the checkpoint (C2SP tlog-checkpoint as a signed note) and the receipt seal for that size
+ *      and writes them to the database, then replaces the `checkpoint` file;
+ *   4. only then publishes the checkpoint to listeners and resolves the waiting `add` calls.
+ * Under load, step 3's write is the next integration's step 2 (group commit, see #integrate). Every
+ * write uses `sync` (default true), so "acknowledged" survives a power loss too. Files beyond the
+ * committed tree state (a crash or failure before step 2) are deleted when the log (re)loads.
  *
  * One size, one root: the root of a size is on disk before it is signed; after any failed write the
  * log reloads its state from disk before it writes again, and a tree state ahead of the last
@@ -17,26 +22,39 @@
  * only together with the origin's signed checkpoint whose root they reproduce; it never signs.
  */
 import {
-  EMPTY_ROOT, MAX_ENTRY_SIZE, leafHash, ScittError, TILE_WIDTH, assembleReceipt, consistencyProof, decodeSeal, encodeSeal,
+  EMPTY_ROOT, HASH_SIZE, MAX_ENTRY_SIZE, encodeEntryBundle, encodeHashTile, leafHash, ScittError, TILE_WIDTH, assembleReceipt, consistencyProof, decodeSeal, encodeSeal,
   equalBytes, formatNote, fromHex, inclusionProof, isArray, isScittError, openCheckpoint, sealCheckpoint,
   sigStructure, signCheckpoint, tileWidth, toHex,
   type NoteSigner, type NoteVerifier, type ReceiptSeal, type Signer, type TileId, type Verifier,
 } from '@scitt/core'
 import { last, type LogDatabase } from './database.js'
 import {
-  CHECKPOINT_RANGE, VIEW, bundleKey, copyBytes, checkpointKey, corrupt, decodeCheckpointRecord, decodeIndex, encodeCheckpointRecord,
-  encodeIndex, idKey, sizeFromCheckpointKey, tileFromKey, type CheckpointRecord,
+  CHECKPOINT_RANGE, STATE_KEY, VIEW, copyBytes, decodeTreeState, checkpointKey, corrupt, decodeCheckpointRecord, decodeIndex, encodeCheckpointRecord,
+  encodeIndex, idKey, sizeFromCheckpointKey, type CheckpointRecord,
 } from './layout.js'
-
-import { fsck, type FsckOptions, type FsckReport } from './fsck.js'
+import { fsckFiles, type FsckOptions, type FsckReport } from './fsck.js'
+import { diskFs, type LogFs } from './log-fs.js'
+import { migrateLegacyLayout } from './migrate.js'
+import { NodeRecords } from './node-records.js'
 import { Sequencer, type Appended, type Pending } from './sequencer.js'
+import { CHECKPOINT_FILE, MAX_WRITE_ENTRIES, StaticTree, staticPath } from './static-tree.js'
 import { TileCache } from './tile-cache.js'
-import { CROWN, changedParts, partWidth, tileBytes } from './tile-parts.js'
-import { TreeEdge, type Leaf, type Put } from './tree-edge.js'
+import { TreeEdge, type Extension, type Leaf, type Put } from './tree-edge.js'
+
+/** Where a log keeps its files. */
+export interface LogFiles {
+  /** The C2SP static tree: `checkpoint`, `tile/…` (serve this directory for the whole read path). */
+  dir: string
+  /** The node records of its full tiles (not served). */
+  nodesDir: string
+  /** The file operations (default node:fs; tests inject faults). */
+  fs?: LogFs
+}
 
 export interface LogOptions {
   /** An open abstract-level database holding only this log (use a sublevel to share one). */
   db: LogDatabase
+  files: LogFiles
   /** The log's origin: checkpoint line 1, and the name of `logSigner`. */
   origin: string
   /** Signs checkpoints (C2SP signed note, Ed25519). */
@@ -45,7 +63,7 @@ export interface LogOptions {
   receiptSigner: Signer
   /** The receipts' protected header (core's `receiptProtectedHeader`). */
   receiptProtected: Uint8Array
-  /** Most entries per integration (default 256). */
+  /** Most entries per integration (default 256, at most 65 536). */
   batchSize?: number
   /** Longest an entry waits for its batch to fill, in ms (default 100). */
   batchAgeMs?: number
@@ -59,6 +77,7 @@ export interface LogOptions {
 
 export interface MirrorOptions {
   db: LogDatabase
+  files: LogFiles
   /** The mirrored log's origin. */
   origin: string
   /** The origin's log keys (all named after the origin): every stored checkpoint is signed by one of them. */
@@ -102,6 +121,8 @@ interface Mirroring {
 }
 
 const ENTRY_ID = /^[0-9a-f]{64}$/
+/** Full entry bundles read at once for `entryBundles`. */
+const BUNDLE_READS = 16
 const DEFAULT_TILE_CACHE_BYTES = 64 * 2 ** 20
 /** Checkpoints kept in memory for receipts of recent entries. */
 const RECENT_CHECKPOINTS = 64
@@ -109,6 +130,8 @@ const RECENT_CHECKPOINTS = 64
 export class Log {
   readonly origin: string
   readonly #db: LogDatabase
+  readonly #tree: StaticTree
+  readonly #records: NodeRecords
   readonly #sync: boolean
   readonly #signing: Signing | undefined
   readonly #mirroring: Mirroring | undefined
@@ -131,14 +154,17 @@ export class Log {
   /** Serialises integration, mirror appends, recovery and fsck. */
   #lock: Promise<unknown> = Promise.resolve()
 
-  private constructor (db: LogDatabase, origin: string, sync: boolean, tileCacheBytes: number, signing?: Signing, mirroring?: Mirroring,
-    sequencing?: { batchSize: number, batchAgeMs: number, maxPending: number }) {
+  private constructor (db: LogDatabase, files: LogFiles, origin: string, sync: boolean, tileCacheBytes: number, signing?: Signing,
+    mirroring?: Mirroring, sequencing?: { batchSize: number, batchAgeMs: number, maxPending: number }) {
     this.#db = db
     this.origin = origin
     this.#sync = sync
     this.#signing = signing
     this.#mirroring = mirroring
-    this.#tiles = new TileCache(db, tileCacheBytes)
+    const fs = files.fs ?? diskFs
+    this.#tree = new StaticTree(files.dir, fs, sync)
+    this.#records = new NodeRecords(files.nodesDir, fs, sync)
+    this.#tiles = new TileCache(this.#records, tileCacheBytes)
     if (sequencing !== undefined) {
       this.#sequencer = new Sequencer(sequencing, (batch) => this.#integrate(batch), async (hashes) => {
         const values = await db.getMany(hashes.map(idKey), VIEW)
@@ -158,9 +184,11 @@ export class Log {
     for (const [name, value, min] of [['batchSize', batchSize, 1], ['batchAgeMs', batchAgeMs, 0], ['maxPending', maxPending, 1]] as const) {
       if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}`)
     }
+    if (batchSize > MAX_WRITE_ENTRIES) throw new RangeError(`batchSize must be at most ${MAX_WRITE_ENTRIES}`)
+    checkFiles(options.files)
     const { logSigner, receiptSigner, receiptProtected } = options
     sealCheckpoint(receiptProtected, EMPTY_ROOT, receiptSigner) // fails early on a header that does not fit the signer
-    const log = new Log(options.db, options.origin, options.sync ?? true, options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES,
+    const log = new Log(options.db, options.files, options.origin, options.sync ?? true, options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES,
       { logSigner, receiptSigner, receiptProtected }, undefined, { batchSize, batchAgeMs, maxPending })
     await log.#exclusive(() => log.#recover())
     return log
@@ -169,7 +197,8 @@ export class Log {
   /** Opens (or creates) a mirror of another origin's log. */
   static async openMirror (options: MirrorOptions): Promise<Log> {
     if (options.verifiers.length === 0 || options.verifiers.some((v) => v.name !== options.origin)) throw new TypeError('the log keys must be named after the origin')
-    const log = new Log(options.db, options.origin, options.sync ?? true, options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES,
+    checkFiles(options.files)
+    const log = new Log(options.db, options.files, options.origin, options.sync ?? true, options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES,
       undefined, { verifiers: options.verifiers, receiptVerifiers: options.receiptVerifiers })
     await log.#exclusive(() => log.#recover())
     return log
@@ -247,48 +276,53 @@ export class Log {
     }
   }
 
+  /** The directory of the log's C2SP static tree (what a web server can serve). */
+  get dir (): string {
+    return this.#tree.dir
+  }
+
   /**
    * C2SP hash tile L/N (width 256 = full, else `.p/W`). Served for any width that exists at the latest
-   * checkpoint's size or below; NOT_FOUND beyond it.
+   * checkpoint's size or below (a narrower one is a prefix of a wider one); NOT_FOUND beyond it.
    */
   async tile (tile: TileId): Promise<Uint8Array> {
     checkTile(tile)
     if (tileWidth(tile.level, tile.index, this.#size()) < tile.width) throw notFound(`tile ${tile.level}/${tile.index} of width ${tile.width}`)
-    const strips = changedParts(0, tile.width).filter((part) => part !== CROWN)
-    const parts = await this.#tiles.parts(tile.level, tile.index, strips, strips.map((part) => partWidth(part, tile.width)))
-    return tileBytes(parts, tile.width)
+    const partial = this.#edge.partialTile(tile.level)
+    if (partial?.index === tile.index) return encodeHashTile(partial.nodes[0]!.slice(0, tile.width))
+    const bytes = await this.#fullFile(tile.level, tile.index, TILE_WIDTH * HASH_SIZE)
+    return copyBytes(bytes, 0, tile.width * HASH_SIZE)
   }
 
   /** C2SP entry bundle N with its first `width` entries (256 = full). */
   async entryBundle (index: number, width = TILE_WIDTH): Promise<Uint8Array> {
     checkTile({ level: 0, index, width })
     if (tileWidth(0, index, this.#size()) < width) throw notFound(`entry bundle ${index} of width ${width}`)
-    const bytes = await this.#db.get(bundleKey(index), VIEW)
-    if (bytes === undefined) throw corrupt(`entry bundle ${index} (missing)`)
-    return bundlePrefix(bytes, width)
+    return bundlePrefix(await this.#bundle(index), width)
   }
 
   /**
-   * Full entry bundles `first` … `first + count − 1` in order, in one read: as many of them as the
-   * latest checkpoint covers in full and as fit in `maxBytes` together (at least one); NOT_FOUND when
-   * bundle `first` is not full yet.
+   * Full entry bundles `first` … `first + count − 1` in order: as many of them as the latest
+   * checkpoint covers in full and as fit in `maxBytes` together (at least one); NOT_FOUND when bundle
+   * `first` is not full yet.
    */
   async entryBundles (first: number, count: number, maxBytes: number): Promise<Uint8Array[]> {
     checkTile({ level: 0, index: first, width: TILE_WIDTH })
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError('count must be a positive integer')
     const full = Math.floor(this.#size() / TILE_WIDTH)
     if (first >= full) throw notFound(`full entry bundle ${first}`)
-    const keys = Array.from({ length: Math.min(count, full - first) }, (_, i) => bundleKey(first + i))
-    const values = await this.#db.getMany(keys, VIEW)
     const out: Uint8Array[] = []
     let bytes = 0
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i]
-      if (value === undefined) throw corrupt(`entry bundle ${first + i} (missing)`)
-      const bundle = bundlePrefix(value, TILE_WIDTH)
-      if (out.length > 0 && bytes + bundle.length > maxBytes) break
-      out.push(bundle)
-      bytes += bundle.length
+    // Read BUNDLE_READS at a time: a bundle is at most 16 MiB, an answer is bounded by maxBytes.
+    for (let next = first; next < Math.min(first + count, full);) {
+      const chunk = Array.from({ length: Math.min(BUNDLE_READS, first + count - next, full - next) }, (_, i) => next + i)
+      next += chunk.length
+      for (const stored of await Promise.all(chunk.map((n) => this.#fullFile('entries', n)))) {
+        const bundle = bundlePrefix(stored, TILE_WIDTH)
+        if (out.length > 0 && bytes + bundle.length > maxBytes) return out
+        out.push(bundle)
+        bytes += bundle.length
+      }
     }
     return out
   }
@@ -297,11 +331,25 @@ export class Log {
   async entry (index: number): Promise<Uint8Array> {
     assertIndex(index, 'index')
     if (index >= this.#size()) throw notFound(`entry ${index}`)
-    const bytes = await this.#db.get(bundleKey(Math.floor(index / TILE_WIDTH)), VIEW)
-    if (bytes === undefined) throw corrupt(`entry bundle of entry ${index} (missing)`)
+    const bytes = await this.#bundle(Math.floor(index / TILE_WIDTH))
     const at = index % TILE_WIDTH
     const start = entryOffset(bytes, at) + 2
     return copyBytes(bytes, start, start + bytes[start - 2]! * 256 + bytes[start - 1]!)
+  }
+
+  /** Entry bundle `index` as far as the tree holds it: the edge's partial one, else the full file. */
+  async #bundle (index: number): Promise<Uint8Array> {
+    const size = this.#edge.size
+    if (index === Math.floor(size / TILE_WIDTH) && size % TILE_WIDTH > 0) return encodeEntryBundle(this.#edge.partialBundle())
+    return this.#fullFile('entries', index)
+  }
+
+  /** The file of a full tile or bundle the tree holds; INTERNAL when it is missing (or not `length` bytes). */
+  async #fullFile (level: number | 'entries', index: number, length?: number): Promise<Uint8Array> {
+    const path = staticPath(level, index, TILE_WIDTH)
+    const bytes = await this.#tree.read(path)
+    if (bytes === undefined || (length !== undefined && bytes.length !== length)) throw corrupt(`file ${path} (${bytes === undefined ? 'missing' : 'wrong length'})`)
+    return bytes
   }
 
   /** The first leaf index of an entry id (lowercase hex leaf hash), if it is covered by the latest checkpoint. */
@@ -379,6 +427,7 @@ export class Log {
     if (mirroring === undefined) throw new ScittError('UNSUPPORTED', 'appendVerified is for mirrors')
     if (!isArray(entries) || !isArray(checkpoints)) throw new TypeError('entries and checkpoints must be arrays')
     if (checkpoints.length === 0) throw new TypeError('at least one checkpoint is needed')
+    if (entries.length > MAX_WRITE_ENTRIES) throw new RangeError(`at most ${MAX_WRITE_ENTRIES} entries per append`)
     let bytes = 0
     for (const entry of entries) {
       if (!(entry instanceof Uint8Array)) throw new TypeError('entries must be Uint8Arrays')
@@ -411,7 +460,8 @@ export class Log {
       if (sizes.some((size, i) => size <= (i === 0 ? base : sizes[i - 1]!))) {
         throw new ScittError('CONFLICT', `checkpoint sizes must increase from the mirror's size ${base}`, { details: { size: base } })
       }
-      const { edge, puts, roots } = this.#edge.extend(leaves, sizes)
+      const extension = this.#edge.extend(leaves, sizes)
+      const { roots } = extension
       const receiptVerifiers = mirroring.receiptVerifiers()
       const records = opened.map(({ checkpoint, text, verified, seal }, i): CheckpointRecord => {
         const rootHash = roots[i]!
@@ -430,10 +480,10 @@ export class Log {
       // is found at its latest occurrence (the last put of a key in a batch wins), whose receipt is as
       // valid as the first's.
       const ids = leaves.map((leaf, i): Put => ({ type: 'put', key: idKey(leaf.leafHash), value: encodeIndex(base + i) }))
-      const writes = [...puts, ...ids, ...records.map(checkpointPut)]
-      await this.#write(writes)
-      this.#advance(edge, writes)
+      await this.#write([...extension.puts, ...ids, ...records.map(checkpointPut)], extension)
+      this.#advance(extension)
       for (const record of records) this.#publish(record)
+      this.#writeCheckpointFile(records.at(-1)!)
       return this.#latest!
     })
   }
@@ -443,7 +493,7 @@ export class Log {
    * tree state, the tiles and the entry-id index (see fsck.ts). Integration waits while it runs.
    */
   async fsck (options: Omit<FsckOptions, 'origin' | 'unique'> = {}): Promise<FsckReport> {
-    return this.#exclusive(() => fsck(this.#db, {
+    return this.#exclusive(() => fsckFiles(this.#db, { tree: this.#tree, records: this.#records }, {
       ...options,
       origin: this.origin,
       unique: this.#mirroring === undefined,
@@ -451,11 +501,17 @@ export class Log {
     }))
   }
 
-  /** Integrates what is queued, then refuses further adds. The database stays open (it is the caller's). */
+  /**
+   * Integrates what is queued, then refuses further adds; waits for the checkpoint file and closes the
+   * node records. The database stays open (it is the caller's).
+   */
   async close (): Promise<void> {
     this.#closed = true
     await this.#sequencer?.drain()
-    await this.#exclusive(async () => {})
+    await this.#exclusive(async () => {
+      await this.#tree.checkpointWritten().catch(() => {})
+      await this.#records.close()
+    })
   }
 
   #size (): number {
@@ -494,14 +550,14 @@ export class Log {
           fresh.forEach((p, i) => puts.push({ type: 'put', key: idKey(p.leafHash), value: encodeIndex(base + i) }))
         }
         if (carried !== undefined) puts.push(checkpointPut(carried.record))
-        if (puts.length > 0) await this.#write(puts)
+        if (puts.length > 0) await this.#write(puts, step)
+        if (step !== undefined) this.#advance(step)
         if (carried !== undefined) this.#acknowledge(carried.record, carried.settle)
         if (step === undefined) {
           this.#acknowledge(undefined, settle)
           return
         }
         const { edge } = step
-        this.#advance(edge, puts)
         const record = this.#signCheckpoint(edge.size, edge.range.root())
         if (this.#sequencer!.fullBatchQueued) {
           this.#carry = { record, settle }
@@ -518,16 +574,23 @@ export class Log {
 
   /** Publishes a persisted checkpoint (if given), then resolves the entries it covers. */
   #acknowledge (record: CheckpointRecord | undefined, settle: Array<[Pending, number]>): void {
-    if (record !== undefined) this.#publish(record)
+    if (record !== undefined) {
+      this.#publish(record)
+      this.#writeCheckpointFile(record)
+    }
     for (const [p, index] of settle) {
       if (index >= this.#size()) throw new ScittError('INTERNAL', `entry ${p.entryId} at ${index} is not covered by the latest checkpoint`)
       p.resolve({ index, entryId: p.entryId })
     }
   }
 
-  /** Writes one atomic batch; a failure leaves the on-disk state unknown, so the log must reload first. */
-  async #write (puts: Put[]): Promise<void> {
+  /**
+   * Makes an extension's files and node records durable, then commits one atomic batch; a failure
+   * leaves the on-disk state unknown, so the log must reload first.
+   */
+  async #write (puts: Put[], extension?: Extension): Promise<void> {
     try {
+      if (extension !== undefined) await Promise.all([this.#tree.write(extension.files), this.#records.write(extension.records)])
       await this.#db.batch(puts, { ...VIEW, sync: this.#sync })
     } catch (err) {
       this.#broken = err
@@ -537,14 +600,23 @@ export class Log {
     }
   }
 
-  /** Adopts a durably written edge, caches the tiles it wrote and the right-edge subtrees of its size. */
-  #advance (edge: TreeEdge, puts: readonly Put[]): void {
+  /**
+   * Adopts a committed extension: its edge, the tiles it filled in the cache, the right-edge subtrees
+   * of its size; the partial files of the tiles it filled are deleted in the background.
+   */
+  #advance ({ edge, records, filled }: Extension): void {
     this.#edge = edge
+    this.#tiles.setEdge(edge)
     this.#tiles.rememberPeaks(edge.size, edge.range.peaks)
-    for (const { key, value } of puts) {
-      const tile = tileFromKey(key)
-      if (tile !== undefined) this.#tiles.set(tile.level, tile.index, tile.part, value)
-    }
+    for (const { level, index, nodes } of records) this.#tiles.remember(level, index, nodes)
+    for (const { level, index } of filled) void this.#tree.prunePartials(level, index)
+  }
+
+  /** Replaces the `checkpoint` file in the background; the database record is what recovery trusts. */
+  #writeCheckpointFile (record: CheckpointRecord): void {
+    this.#tree.replaceCheckpoint(record.note).catch(() => {
+      // Rewritten from the database record when the log reloads.
+    })
   }
 
   /** Signs the checkpoint and the receipt seal of a durably stored tree state. */
@@ -562,7 +634,15 @@ export class Log {
    */
   async #recover (): Promise<void> {
     this.#tiles.clear()
-    const edge = await TreeEdge.load(this.#db)
+    await migrateLegacyLayout(this.#db, this.#tree, this.#records)
+    await this.#tree.checkpointWritten().catch(() => {})
+    const stored = await this.#db.get(STATE_KEY, VIEW)
+    const size = stored === undefined ? 0 : decodeTreeState(stored).size
+    await Promise.all([
+      this.#tree.removeBeyond(size),
+      this.#records.truncate((level) => Math.floor(size / TILE_WIDTH ** (level + 1))),
+    ])
+    const edge = await TreeEdge.load(this.#db, this.#tree)
     const row = await last(this.#db, CHECKPOINT_RANGE)
     let record = row === undefined ? undefined : decodeCheckpointRecord(sizeFromCheckpointKey(row[0]), row[1])
     const rootHash = edge.range.root()
@@ -570,6 +650,8 @@ export class Log {
       throw new ScittError('INTERNAL', `stored checkpoint of size ${record.size} disagrees with the stored tree of size ${edge.size}`)
     }
     this.#edge = edge
+    this.#tiles.setEdge(edge)
+    this.#tiles.rememberPeaks(edge.size, edge.range.peaks)
     if (record === undefined || record.size < edge.size) {
       if (this.#signing !== undefined) {
         record = this.#signCheckpoint(edge.size, rootHash)
@@ -581,6 +663,14 @@ export class Log {
     // Checkpoints written by a failed write may be on disk without having been published.
     this.#recent = record === undefined ? [] : [published(record)]
     if (record !== undefined && record.size !== this.#latest?.size) this.#publish(record)
+    // The file is a copy of the database's record: a failure here is repaired at the next write or open.
+    if (record !== undefined) await this.#rewriteCheckpointFile(record).catch(() => {})
+  }
+
+  /** Makes the `checkpoint` file hold the latest stored checkpoint (after a crash it may lag or be missing). */
+  async #rewriteCheckpointFile (record: CheckpointRecord): Promise<void> {
+    const file = await this.#tree.read(CHECKPOINT_FILE)
+    if (file === undefined || new TextDecoder().decode(file) !== record.note) await this.#tree.replaceCheckpoint(record.note)
   }
 
   #publish (record: CheckpointRecord): void {
@@ -601,6 +691,11 @@ export class Log {
     this.#waiters = this.#waiters.filter((w) => w.index >= checkpoint.size)
     for (const w of due) w.resolve(checkpoint)
   }
+}
+
+function checkFiles (files: LogFiles): void {
+  if (typeof files !== 'object' || files === null || typeof files.dir !== 'string' || files.dir === '' ||
+    typeof files.nodesDir !== 'string' || files.nodesDir === '') throw new TypeError('files.dir and files.nodesDir must be non-empty paths')
 }
 
 function checkpointPut (record: CheckpointRecord): Put {

@@ -1,22 +1,23 @@
 /**
- * Reads of hash tile parts (tile-parts.ts) for proofs and tiles, through two LRU caches sharing one
+ * Reads of hash tile parts (tile-parts.ts) for proofs: the right edge's partial tiles from memory
+ * (tree-edge.ts), full tiles' parts from their node records (node-records.ts), through two LRU caches sharing one
  * budget in bytes: one for the upper tree (crowns, and every part of tiles above level 0), which every
  * proof touches and which stays small (≈ 1/36 of the level-0 data), holding up to half of it; and one
  * for level-0 strips, which a proof of a random leaf rarely finds again, holding the rest. Level-0
  * churn thus never evicts the upper tree.
  *
- * Parts only grow (a wider part starts with the narrower one's hashes), so a cached part serves any
- * tree it is wide enough for; a narrower one is read again. Reads that miss are merged: while one
- * database read is in flight, the parts wanted by concurrent callers queue up and go in the next one.
+ * Parts of full tiles never change; concurrent reads of one part share one file read. The OS page
+ * cache holds what the caches do not.
  *
  * It is also the proofs' memo of right-edge subtree hashes (core's SubtreeMemo), for the latest
  * MEMO_SIZES tree sizes: every proof at one size whose path meets the right edge at one level needs the
  * same fold of the same pieces (random proofs at the latest size, receipts of one batch).
  */
 import { HASH_SIZE, nodeHash, perfectSubtrees, type NodeId, type SubtreeMemo } from '@scitt/core'
-import type { LogDatabase } from './database.js'
-import { corrupt, tileKey, VIEW } from './layout.js'
-import { CROWN, TilePart, placeOf, type NodePlace } from './tile-parts.js'
+import { corrupt } from './layout.js'
+import type { NodeRecords } from './node-records.js'
+import { CROWN, TilePart, encodePart, partWidth, placeOf, type NodePlace, type TileNodes } from './tile-parts.js'
+import type { TreeEdge } from './tree-edge.js'
 
 /** What a cached part costs beyond its bytes (Map entry, objects), roughly. */
 const ENTRY_OVERHEAD = 200
@@ -101,39 +102,42 @@ function cost (part: TilePart): number {
   return part.bytes.length + ENTRY_OVERHEAD
 }
 
-interface Wanted {
-  level: number
-  index: number
-  part: number
-  waiters: Array<{ resolve: (part: TilePart) => void, reject: (err: unknown) => void }>
-}
-
 export class TileCache implements SubtreeMemo {
-  readonly #db: LogDatabase
+  readonly #records: NodeRecords
   readonly #budget: number
   readonly #upper = new ByteLru()
   readonly #lower = new ByteLru()
   /** MTH(D[begin:end]) by end, then begin; the oldest end goes first. */
   readonly #subtrees = new Map<number, Map<number, Uint8Array>>()
-  /** Parts to read in the next database read, by cache key. */
-  #queue = new Map<number, Wanted>()
-  #reading = false
+  /** Reads in flight, by cache key. */
+  readonly #reading = new Map<number, Promise<TilePart>>()
+  #edge: TreeEdge | undefined
+  /** The edge's partial tiles as parts, by tile level, made when first read. */
+  #edgeParts = new Map<number, { index: number, parts: Array<TilePart | undefined>, nodes: TileNodes }>()
 
   /** `bytes`: the budget, up to half for the upper tree and the rest for level-0 strips. */
-  constructor (db: LogDatabase, bytes: number) {
-    this.#db = db
+  constructor (records: NodeRecords, bytes: number) {
+    this.#records = records
     this.#budget = bytes
   }
 
-  /** Records a tile part just written (durably). */
-  set (level: number, index: number, part: number, bytes: Uint8Array): void {
-    this.#remember(level, index, part, new TilePart(part, bytes))
+  /** Adopts the tree's right edge: its partial tiles are read from it from now on. */
+  setEdge (edge: TreeEdge): void {
+    this.#edge = edge
+    this.#edgeParts = new Map()
+  }
+
+  /** Records a full tile just stored (durably): its crown and upper-tree parts, and its level-0 strips. */
+  remember (level: number, index: number, nodes: TileNodes): void {
+    for (let part = 0; part <= CROWN; part++) this.#remember(level, index, part, new TilePart(part, encodePart(nodes, part)))
   }
 
   clear (): void {
     this.#upper.clear()
     this.#lower.clear()
     this.#subtrees.clear()
+    this.#edge = undefined
+    this.#edgeParts = new Map()
   }
 
   subtreeHash (begin: number, end: number): Uint8Array | undefined {
@@ -165,28 +169,15 @@ export class TileCache implements SubtreeMemo {
     atEnd.set(begin, hash)
   }
 
-  /**
-   * Parts `parts` of tile (level, index), each at least as wide as `widths` says, from the cache or
-   * one database read; INTERNAL when one is missing or narrower.
-   */
-  async parts (level: number, index: number, parts: readonly number[], widths: readonly number[]): Promise<TilePart[]> {
-    return Promise.all(parts.map(async (part, i) => {
-      const hit = this.#lru(level, part).get(cacheKey(level, index, part))
-      const found = hit !== undefined && hit.width >= widths[i]! ? hit : await this.#read(level, index, part)
-      if (found.width < widths[i]!) throw corrupt(`hash tile ${level}/${index} part ${part} (narrower than its tree)`)
-      return found
-    }))
-  }
-
   /** The hashes of perfect nodes, in order (a NodeReader): fresh copies, never views of the cache. */
   async nodes (ids: readonly NodeId[]): Promise<Uint8Array[]> {
     const out = new Array<Uint8Array>(ids.length)
-    /** Nodes not found in the cache, by the part to read (one read per part). */
+    /** Nodes not found in memory, by the part to read (one read per part). */
     let missing: Map<number, Array<{ i: number, place: NodePlace }>> | undefined
     for (let i = 0; i < ids.length; i++) {
       const place = placeOf(ids[i]!)
       const key = cacheKey(place.level, place.index, place.part)
-      const hit = this.#lru(place.level, place.part).get(key)
+      const hit = this.#edgePart(place) ?? this.#lru(place.level, place.part).get(key)
       const at = hit === undefined ? -1 : hit.offset(place.sub, place.pos)
       if (at >= 0) {
         out[i] = hit!.bytes.slice(at, at + HASH_SIZE)
@@ -211,6 +202,20 @@ export class TileCache implements SubtreeMemo {
     return out
   }
 
+  /** The part of the edge's partial tile that holds a node, when the node is in that tile. */
+  #edgePart (place: NodePlace): TilePart | undefined {
+    let partial = this.#edgeParts.get(place.level)
+    if (partial === undefined) {
+      const tile = this.#edge?.partialTile(place.level)
+      if (tile === undefined) return undefined
+      partial = { index: tile.index, parts: [], nodes: tile.nodes }
+      this.#edgeParts.set(place.level, partial)
+    }
+    if (partial.index !== place.index) return undefined
+    if (partWidth(place.part, partial.nodes[0]!.length) === 0) return undefined
+    return (partial.parts[place.part] ??= new TilePart(place.part, encodePart(partial.nodes, place.part)))
+  }
+
   #lru (level: number, part: number): ByteLru {
     return level > 0 || part === CROWN ? this.#upper : this.#lower
   }
@@ -223,42 +228,23 @@ export class TileCache implements SubtreeMemo {
     return kept
   }
 
-  /** A part from the database, read together with what concurrent callers want. */
+  /** A full tile's part from its node record; concurrent reads of one part share the read. */
   #read (level: number, index: number, part: number): Promise<TilePart> {
-    return new Promise((resolve, reject) => {
-      const key = cacheKey(level, index, part)
-      let wanted = this.#queue.get(key)
-      if (wanted === undefined) {
-        wanted = { level, index, part, waiters: [] }
-        this.#queue.set(key, wanted)
-      }
-      wanted.waiters.push({ resolve, reject })
-      if (!this.#reading) void this.#flush()
-    })
-  }
-
-  async #flush (): Promise<void> {
-    this.#reading = true
-    while (this.#queue.size > 0) {
-      const batch = [...this.#queue.values()]
-      this.#queue = new Map()
-      try {
-        const values = await this.#db.getMany(batch.map((w) => tileKey(w.level, w.index, w.part)), VIEW)
-        batch.forEach((w, i) => {
-          const value = values[i]
-          try {
-            if (value === undefined) throw corrupt(`hash tile ${w.level}/${w.index} part ${w.part} (missing)`)
-            const part = this.#remember(w.level, w.index, w.part, new TilePart(w.part, value))
-            for (const waiter of w.waiters) waiter.resolve(part)
-          } catch (err) {
-            for (const waiter of w.waiters) waiter.reject(err)
-          }
-        })
-      } catch (err) {
-        for (const w of batch) for (const waiter of w.waiters) waiter.reject(err)
-      }
+    const key = cacheKey(level, index, part)
+    let reading = this.#reading.get(key)
+    if (reading === undefined) {
+      reading = this.#records.readPart(level, index, part).then((bytes) => {
+        let stored: TilePart
+        try {
+          stored = new TilePart(part, bytes)
+        } catch (cause) {
+          throw corrupt(`node record of tile ${level}/${index} (missing or short)`, cause)
+        }
+        return this.#remember(level, index, part, stored)
+      }).finally(() => { this.#reading.delete(key) })
+      this.#reading.set(key, reading)
     }
-    this.#reading = false
+    return reading
   }
 }
 

@@ -13,7 +13,7 @@
  * crown (≈ 2.4 KB) instead of a whole 16 KB record; the crowns of all level-0 tiles take 1/36 of the
  * level-0 data and stay cached. Parts only grow: a wider part starts with the narrower one's hashes.
  */
-import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, type NodeId } from '@scitt/core'
+import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, nodeHash, type NodeId } from '@scitt/core'
 import { copyBytes, corrupt } from './layout.js'
 
 /** Hashes of one tile, by sublevel 0..7. */
@@ -58,6 +58,11 @@ export function changedParts (from: number, width: number): number[] {
   for (let k = Math.floor(from / STRIP_WIDTH); k * STRIP_WIDTH < width; k++) parts.push(k)
   if (partWidth(CROWN, width) > partWidth(CROWN, from)) parts.push(CROWN)
   return parts
+}
+
+/** Bytes of part `part` as stored for a tile of `tileWidth`. */
+export function partByteLength (part: number, tileWidth: number): number {
+  return 1 + hashesBelow(partHeight(part), partWidth(part, tileWidth)) * HASH_SIZE
 }
 
 /** Encodes part `part` of a tile from its nodes (the tile's width is nodes[0].length). */
@@ -143,6 +148,17 @@ export function placeOf (id: NodeId): NodePlace {
   const perStrip = STRIP_WIDTH / 2 ** sub
   const part = Math.floor(inTile / perStrip)
   return { level, index, part, sub, pos: inTile - part * perStrip }
+}
+
+/** A tile's nodes from its lowest row: every perfect node above it, sublevel by sublevel. */
+export function nodesFromRow (row: readonly Uint8Array[]): TileNodes {
+  const nodes = emptyTileNodes()
+  nodes[0] = row.slice()
+  for (let j = 1; j < TILE_HEIGHT; j++) {
+    const below = nodes[j - 1]!
+    for (let i = 0; i + 1 < below.length; i += 2) nodes[j]!.push(nodeHash(below[i]!, below[i + 1]!))
+  }
+  return nodes
 }
 
 /** A tile's nodes from its parts (strips in order, then the crown if it has one). */

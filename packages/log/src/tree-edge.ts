@@ -1,15 +1,18 @@
 /**
  * The log's in-memory tree: the compact range (RFC 9162 peaks) plus the right edge of the tiles, i.e.
- * the partial hash tile at each tile level and the partial entry bundle. Everything to the left of the
- * edge is only on disk. Its size is bounded: at most 255 entries and 8 × 510 hashes, whatever the
- * log's size.
+ * the partial hash tile at each tile level (with its inner nodes) and the partial entry bundle.
+ * Everything to the left of the edge is only on disk. Its size is bounded: at most 255 entries and
+ * 8 × 510 hashes, whatever the log's size.
  *
- * `extend` never mutates: it returns the next edge and the writes that take the database there, so a
- * failed write leaves the current edge untouched.
+ * `extend` never mutates: it returns the next edge and what takes the disk there (the tree state for
+ * the database, the static files, the node records of the tiles it fills), so a failed write leaves
+ * the current edge untouched.
  */
-import { CompactRange, TILE_HEIGHT, TILE_WIDTH, encodeEntryBundle, parseEntryBundle } from '@scitt/core'
-import { bundleKey, copyBytes, corrupt, encodeTreeState, STATE_KEY, tileKey, VIEW, decodeTreeState } from './layout.js'
-import { TilePart, changedParts, emptyTileNodes, encodePart, partWidth, tileNodes, type TileNodes } from './tile-parts.js'
+import { CompactRange, TILE_WIDTH, TILE_HEIGHT, encodeEntryBundle, encodeHashTile, parseEntryBundle, parseHashTile } from '@scitt/core'
+import { STATE_KEY, VIEW, copyBytes, corrupt, decodeTreeState, encodeTreeState } from './layout.js'
+import type { NodeRecord } from './node-records.js'
+import { MAX_WRITE_ENTRIES, staticPath, type StaticFile, type StaticTree } from './static-tree.js'
+import { emptyTileNodes, nodesFromRow, type TileNodes } from './tile-parts.js'
 import type { BatchPut, LogDatabase } from './database.js'
 
 export interface Leaf {
@@ -17,8 +20,25 @@ export interface Leaf {
   leafHash: Uint8Array
 }
 
-/** One record of an integration's atomic write. */
+/** One record of an integration's atomic database write. */
 export type Put = BatchPut
+
+/** A tile (or, for 'entries', a bundle) that a write filled: its partial versions may go. */
+export interface Filled {
+  level: number | 'entries'
+  index: number
+}
+
+/** What one extension writes: the static files and node records first, then `puts` (the commit). */
+export interface Extension {
+  edge: TreeEdge
+  puts: Put[]
+  files: StaticFile[]
+  records: NodeRecord[]
+  filled: Filled[]
+  /** The roots at the sizes asked for. */
+  roots: Uint8Array[]
+}
 
 export class TreeEdge {
   readonly range: CompactRange
@@ -41,8 +61,20 @@ export class TreeEdge {
     return this.range.size
   }
 
-  /** Reads the tree state and the right-edge tiles and bundle from the database. */
-  static async load (db: LogDatabase): Promise<TreeEdge> {
+  /** The partial tile at `level` (index and nodes), if the tree has one there. */
+  partialTile (level: number): { index: number, nodes: TileNodes } | undefined {
+    const nodes = this.#tiles[level]
+    if (nodes === undefined || nodes[0]!.length === 0) return undefined
+    return { index: Math.floor(this.size / TILE_WIDTH ** (level + 1)), nodes }
+  }
+
+  /** The entries of the partial entry bundle (index ⌊size/256⌋); empty when the last bundle is full. */
+  partialBundle (): readonly Uint8Array[] {
+    return this.#bundle
+  }
+
+  /** Reads the tree state from the database and the right-edge tiles and bundle from the static files. */
+  static async load (db: LogDatabase, tree: StaticTree): Promise<TreeEdge> {
     const state = await db.get(STATE_KEY, VIEW)
     if (state === undefined) return TreeEdge.empty()
     const { size, peaks } = decodeTreeState(state)
@@ -60,93 +92,126 @@ export class TreeEdge {
         tiles.push(emptyTileNodes())
         continue
       }
-      const index = Math.floor(nodes / TILE_WIDTH)
-      const parts = changedParts(0, width)
-      const values = await db.getMany(parts.map((part) => tileKey(level, index, part)), VIEW)
-      tiles.push(tileNodes(values.map((value, i) => {
-        const part = parts[i]!
-        const stored = value === undefined ? undefined : new TilePart(part, value)
-        if (stored === undefined || stored.width !== partWidth(part, width)) throw corrupt(`partial tile at level ${level}`)
-        return stored
-      })))
+      const path = staticPath(level, Math.floor(nodes / TILE_WIDTH), width)
+      const bytes = await tree.read(path)
+      if (bytes === undefined) throw corrupt(`partial tile ${path} (missing)`)
+      try {
+        tiles.push(nodesFromRow(parseHashTile(bytes, width).map((h) => copyBytes(h))))
+      } catch (cause) {
+        throw corrupt(`partial tile ${path}`, cause)
+      }
     }
     let bundle: Uint8Array[] = []
     const width = size % TILE_WIDTH
     if (width > 0) {
-      const bytes = await db.get(bundleKey(Math.floor(size / TILE_WIDTH)), VIEW)
-      if (bytes === undefined) throw corrupt('partial entry bundle (missing)')
+      const path = staticPath('entries', Math.floor(size / TILE_WIDTH), width)
+      const bytes = await tree.read(path)
+      if (bytes === undefined) throw corrupt(`partial entry bundle ${path} (missing)`)
       try {
         bundle = parseEntryBundle(bytes, width).map((e) => copyBytes(e))
       } catch (cause) {
-        throw corrupt('partial entry bundle', cause)
+        throw corrupt(`partial entry bundle ${path}`, cause)
       }
     }
     return new TreeEdge(range, tiles, bundle)
   }
 
-  /** The records of the edge as stored: each partial tile, the partial bundle, the tree state. */
-  edgeRecords (): Put[] {
-    const size = this.size
-    const puts: Put[] = []
+  /** The paths of the edge's files. */
+  #edgePaths (): string[] {
+    const paths: string[] = []
     this.#tiles.forEach((nodes, level) => {
-      puts.push(...tilePuts(level, Math.floor(size / TILE_WIDTH ** (level + 1)), nodes, 0))
+      const width = nodes[0]!.length
+      if (width > 0) paths.push(staticPath(level, Math.floor(this.size / TILE_WIDTH ** (level + 1)), width))
     })
-    if (this.#bundle.length > 0) puts.push({ type: 'put', key: bundleKey(Math.floor(size / TILE_WIDTH)), value: encodeEntryBundle(this.#bundle) })
-    puts.push({ type: 'put', key: STATE_KEY, value: encodeTreeState(size, this.range.peaks) })
-    return puts
+    if (this.#bundle.length > 0) paths.push(staticPath('entries', Math.floor(this.size / TILE_WIDTH), this.#bundle.length))
+    return paths
+  }
+
+  /** The files of the edge as stored: each partial tile and the partial bundle. */
+  edgeFiles (): StaticFile[] {
+    const files: StaticFile[] = []
+    this.#tiles.forEach((nodes, level) => {
+      const width = nodes[0]!.length
+      if (width > 0) files.push({ path: staticPath(level, Math.floor(this.size / TILE_WIDTH ** (level + 1)), width), bytes: encodeHashTile(nodes[0]!) })
+    })
+    if (this.#bundle.length > 0) {
+      files.push({ path: staticPath('entries', Math.floor(this.size / TILE_WIDTH), this.#bundle.length), bytes: encodeEntryBundle(this.#bundle) })
+    }
+    return files
   }
 
   /**
-   * Appends leaves: the next edge, the puts (full and partial tiles and bundles that changed, and the
-   * tree state) that store it, and the roots at the sizes `rootsAt` asks for (ascending, within the
-   * new tree; a mirror compares each with the origin's checkpoint of that size).
+   * Appends leaves: the next edge and its writes — full tiles and bundles it fills (with the tiles'
+   * node records), the partial tiles and bundle at each size in `rootsAt` and at the end (C2SP
+   * serves the partials of every signed size), and the tree state — and the roots at the sizes
+   * `rootsAt` asks for (ascending, within the new tree; a mirror compares each with the origin's
+   * checkpoint of that size).
    */
-  extend (leaves: readonly Leaf[], rootsAt: readonly number[] = []): { edge: TreeEdge, puts: Put[], roots: Uint8Array[] } {
+  extend (leaves: readonly Leaf[], rootsAt: readonly number[] = []): Extension {
+    if (leaves.length > MAX_WRITE_ENTRIES) throw new RangeError(`at most ${MAX_WRITE_ENTRIES} entries per write`)
     const range = this.range.clone()
     const tiles = this.#tiles.map((t) => t.map((s) => s.slice()))
     let bundle = this.#bundle.slice()
-    const puts: Put[] = []
+    const files: StaticFile[] = []
+    const records: NodeRecord[] = []
+    const filled: Filled[] = []
     const roots: Uint8Array[] = []
+    /** Partial files by path: a later, wider one of the same tile is another path, a filled tile drops its own. */
+    const partials = new Map<string, { filled: string, bytes: Uint8Array }>()
     let nextRoot = 0
-    while (rootsAt[nextRoot] === range.size) roots[nextRoot++] = range.root()
-    /** Per tile level that changed: the width its partial tile had before (its parts from there on are new). */
-    const dirty = new Map<number, number>()
     const onNode = (level: number, _index: number, hash: Uint8Array): void => {
       const tileLevel = Math.floor(level / TILE_HEIGHT)
       while (tiles.length <= tileLevel) tiles.push(emptyTileNodes())
-      const nodes = tiles[tileLevel]!
-      if (!dirty.has(tileLevel)) dirty.set(tileLevel, nodes[0]!.length)
-      nodes[level % TILE_HEIGHT]!.push(hash)
+      tiles[tileLevel]![level % TILE_HEIGHT]!.push(hash)
     }
+    const snapshotPartials = (size: number): void => {
+      tiles.forEach((nodes, level) => {
+        const width = nodes[0]!.length
+        if (width === 0) return
+        const index = Math.floor(size / TILE_WIDTH ** (level + 1))
+        partials.set(staticPath(level, index, width), { filled: staticPath(level, index, TILE_WIDTH), bytes: encodeHashTile(nodes[0]!) })
+      })
+      if (bundle.length > 0) {
+        const index = Math.floor(size / TILE_WIDTH)
+        partials.set(staticPath('entries', index, bundle.length), { filled: staticPath('entries', index, TILE_WIDTH), bytes: encodeEntryBundle(bundle) })
+      }
+    }
+    while (rootsAt[nextRoot] === range.size) roots[nextRoot++] = range.root()
+    const fullPaths = new Set<string>()
     for (const leaf of leaves) {
       range.append(leaf.leafHash, onNode)
       const size = range.size
       for (let level = 0; level < tiles.length && tiles[level]![0]!.length === TILE_WIDTH; level++) {
-        puts.push(...tilePuts(level, Math.floor(size / TILE_WIDTH ** (level + 1)) - 1, tiles[level]!, dirty.get(level) ?? 0))
+        const index = Math.floor(size / TILE_WIDTH ** (level + 1)) - 1
+        const path = staticPath(level, index, TILE_WIDTH)
+        files.push({ path, bytes: encodeHashTile(tiles[level]![0]!) })
+        fullPaths.add(path)
+        records.push({ level, index, nodes: tiles[level]! })
+        filled.push({ level, index })
         tiles[level] = emptyTileNodes()
-        dirty.delete(level)
       }
       bundle.push(leaf.entry)
       if (bundle.length === TILE_WIDTH) {
-        puts.push({ type: 'put', key: bundleKey(size / TILE_WIDTH - 1), value: encodeEntryBundle(bundle) })
+        const index = size / TILE_WIDTH - 1
+        const path = staticPath('entries', index, TILE_WIDTH)
+        files.push({ path, bytes: encodeEntryBundle(bundle) })
+        fullPaths.add(path)
+        filled.push({ level: 'entries', index })
         bundle = []
       }
-      while (rootsAt[nextRoot] === size) roots[nextRoot++] = range.root()
+      while (rootsAt[nextRoot] === size) {
+        roots[nextRoot++] = range.root()
+        snapshotPartials(size)
+      }
     }
     if (nextRoot !== rootsAt.length) throw new RangeError('rootsAt must be ascending sizes within the extended tree')
-    const size = range.size
-    for (const [level, from] of dirty) {
-      puts.push(...tilePuts(level, Math.floor(size / TILE_WIDTH ** (level + 1)), tiles[level]!, from))
+    if (leaves.length > 0) snapshotPartials(range.size)
+    // A partial this tree already holds is committed: it is never written again.
+    const held = new Set(this.#edgePaths())
+    for (const [path, partial] of partials) {
+      if (!fullPaths.has(partial.filled) && !held.has(path)) files.push({ path, bytes: partial.bytes })
     }
-    if (bundle.length > 0 && leaves.length > 0) {
-      puts.push({ type: 'put', key: bundleKey(Math.floor(size / TILE_WIDTH)), value: encodeEntryBundle(bundle) })
-    }
-    puts.push({ type: 'put', key: STATE_KEY, value: encodeTreeState(size, range.peaks) })
-    return { edge: new TreeEdge(range, tiles, bundle), puts, roots }
+    const puts: Put[] = [{ type: 'put', key: STATE_KEY, value: encodeTreeState(range.size, range.peaks) }]
+    return { edge: new TreeEdge(range, tiles, bundle), puts, files, records, filled, roots }
   }
-}
-
-/** The puts of the parts of tile (level, index) that hold its nodes at positions `from` and beyond. */
-function tilePuts (level: number, index: number, nodes: TileNodes, from: number): Put[] {
-  return changedParts(from, nodes[0]!.length).map((part) => ({ type: 'put', key: tileKey(level, index, part), value: encodePart(nodes, part) }))
 }

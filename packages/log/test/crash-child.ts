@@ -10,7 +10,7 @@ import { writeSync } from 'node:fs'
 import { Level } from 'level'
 import { isScittError, toHex } from '@scitt/core'
 import { Log } from '@scitt/log'
-import { SignatureRecord, entryOf, logOptions } from './harness.js'
+import { SignatureRecord, entryOf, filesIn, logOptions } from './harness.js'
 
 const [dir, round] = process.argv.slice(2)
 if (dir === undefined || round === undefined) throw new Error('usage: crash-child.ts DIR ROUND')
@@ -18,7 +18,7 @@ const out = (line: string): void => { writeSync(1, line + '\n') }
 
 const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
 await db.open()
-const log = await Log.open(logOptions(db, new SignatureRecord(), { batchSize: 64, batchAgeMs: 2, maxPending: 1024 }))
+const log = await Log.open(logOptions(db, new SignatureRecord(), { files: filesIn(dir), batchSize: 64, batchAgeMs: 2, maxPending: 1024 }))
 log.onCheckpoint((cp) => out(`cp ${cp.size} ${toHex(cp.rootHash)}`))
 out(`ready ${log.latestCheckpoint()!.size}`)
 

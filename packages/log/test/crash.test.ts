@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { Level } from 'level'
 import { equalBytes, parseCheckpoint, toHex } from '@scitt/core'
 import { Log } from '@scitt/log'
-import { SignatureRecord, entryOf, logOptions, noteVerifier, receiptVerifier } from './harness.js'
+import { SignatureRecord, entryOf, filesIn, logOptions, noteVerifier, receiptVerifier } from './harness.js'
 
 const ROUNDS = 8
 const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url))
@@ -76,7 +76,7 @@ describe('Log killed with SIGKILL under load', function () {
       const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
       await db.open()
       const record = new SignatureRecord()
-      const log = await Log.open(logOptions(db, record))
+      const log = await Log.open(logOptions(db, record, { files: filesIn(dir) }))
       const size = log.latestCheckpoint()!.size
       for (const [label, index] of acked) {
         assert.ok(index < size, `acknowledged ${label} at ${index} is inside the reopened log of size ${size}`)

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +17,7 @@ import {
   type NoteSigner,
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
-import { Log, type LogDatabase, type LogOptions } from '@scitt/log'
+import { Log, type LogDatabase, type LogFiles, type LogOptions } from '@scitt/log'
 
 export const ORIGIN = 'example.com/test-log'
 const LOG_SEED = sha256Digest(utf8('log test key'))
@@ -56,8 +57,30 @@ export class SignatureRecord {
   }
 }
 
+/** Every test log's files go under one temporary directory, removed when the process exits. */
+const filesRoot = mkdtempSync(join(tmpdir(), 'scitt-log-files-'))
+process.once('exit', () => { rmSync(filesRoot, { recursive: true, force: true }) })
+const filesOfDb = new WeakMap<object, LogFiles>()
+let filesMade = 0
+
+/** The files of the log in `db`: one directory pair per database, the same on every open (a restart). */
+export function filesFor (db: object): LogFiles {
+  let files = filesOfDb.get(db)
+  if (files === undefined) {
+    const dir = join(filesRoot, String(filesMade++))
+    files = { dir: join(dir, 'tiles'), nodesDir: join(dir, 'nodes') }
+    filesOfDb.set(db, files)
+  }
+  return files
+}
+
+/** The files of a log whose LevelDB is at `dir`, as a node lays them out (the same in every process). */
+export function filesIn (dir: string): LogFiles {
+  return { dir: join(dir, 'log'), nodesDir: join(dir, 'nodes', 'log') }
+}
+
 export function logOptions (db: LogDatabase, record: SignatureRecord, extra: Partial<LogOptions> = {}): LogOptions {
-  return { db, origin: ORIGIN, logSigner: record.signer(), receiptSigner, receiptProtected, batchAgeMs: 5, ...extra }
+  return { db, files: filesFor(db), origin: ORIGIN, logSigner: record.signer(), receiptSigner, receiptProtected, batchAgeMs: 5, ...extra }
 }
 
 export function entryOf (label: string): Uint8Array {
@@ -122,6 +145,7 @@ export class FaultyDatabase {
 
   constructor (inner: LogDatabase) {
     this.died = new Promise((resolve) => { this.#die = resolve })
+    const files = filesFor(inner)
     const hang = (): unknown => new Promise(() => {})
     this.db = new Proxy(inner, {
       get: (target, prop, receiver) => {
@@ -131,6 +155,7 @@ export class FaultyDatabase {
         return typeof value === 'function' ? value.bind(target) : value
       },
     })
+    filesOfDb.set(this.db, files)
   }
 
   inject (fault: Fault, after = 0, crash = false): void {

@@ -7,7 +7,7 @@ import {
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log, type LogDatabase, type PublishedCheckpoint } from '@scitt/log'
 import {
-  ORIGIN, SignatureRecord, entryOf, leavesFromBundles, logOptions, memoryBackend, mth, noteVerifier, oracleLeafHash,
+  ORIGIN, SignatureRecord, entryOf, filesFor, leavesFromBundles, logOptions, memoryBackend, mth, noteVerifier, oracleLeafHash,
   receiptProtected, receiptSigner, receiptVerifier,
 } from './harness.js'
 
@@ -31,7 +31,7 @@ describe('Log as a mirror', function () {
   })
 
   async function mirror (): Promise<Log> {
-    return Log.openMirror({ db: mirrorDb, origin: ORIGIN, verifiers: [noteVerifier], receiptVerifiers: () => [receiptVerifier] })
+    return Log.openMirror({ db: mirrorDb, files: filesFor(mirrorDb), origin: ORIGIN, verifiers: [noteVerifier], receiptVerifiers: () => [receiptVerifier] })
   }
 
   async function code (promise: Promise<unknown>): Promise<string> {
@@ -148,7 +148,7 @@ describe('Log as a mirror', function () {
     const rotatedVerifier = ed25519NoteVerifier(ORIGIN, nodeSignatures.signer('Ed25519', rotatedSeed).publicKey, nodeSignatures)
     const newReceiptSigner = nodeSignatures.signer('Ed25519', sha256Digest(utf8('new receipt key')))
     const receiptKeys = [receiptVerifier]
-    const m = await Log.openMirror({ db: mirrorDb, origin: ORIGIN, verifiers: [noteVerifier, rotatedVerifier], receiptVerifiers: () => receiptKeys })
+    const m = await Log.openMirror({ db: mirrorDb, files: filesFor(mirrorDb), origin: ORIGIN, verifiers: [noteVerifier, rotatedVerifier], receiptVerifiers: () => receiptKeys })
     const [a, b] = [checkpoints[0]!, checkpoints[1]!]
     await m.appendVerified(entries.slice(0, a.size), [{ note: a.note, seal: a.seal }])
     // The origin's next checkpoint, signed with its second key and sealed with a new receipt key.
@@ -163,7 +163,7 @@ describe('Log as a mirror', function () {
   })
 
   it('indexes an entry the origin logged twice at one of its occurrences, and fsck accepts it', async () => {
-    const other = await Log.openMirror({ db: mirrorDb, origin: 'twice.example/log', verifiers: [twiceVerifier], receiptVerifiers: () => [receiptVerifier] })
+    const other = await Log.openMirror({ db: mirrorDb, files: filesFor(mirrorDb), origin: 'twice.example/log', verifiers: [twiceVerifier], receiptVerifiers: () => [receiptVerifier] })
     const dup = [entryOf('a'), entryOf('b'), entryOf('a')]
     const rootHash = mth(dup.map(oracleLeafHash))
     const note = formatNote(signCheckpoint({ origin: 'twice.example/log', size: 3, rootHash, extensions: [] }, twiceSigner))

@@ -13,6 +13,7 @@ import {
 import { nodeSignatures } from '@scitt/node-crypto'
 import { Log } from '@scitt/log'
 import { Federation, HeldLogs, TrustPolicy, createLogger, silentLogger } from '@scitt/node'
+import { benchLogFiles } from '../../../scripts/bench-lib.js'
 
 export const NAME = 'bench'
 /** The witnesses of the quorum, by node index. */
@@ -77,7 +78,7 @@ export async function startNode (i: number, policy: TrustPolicy, bootstrap: stri
   const witness = WITNESSES.includes(i)
   const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
   const log = await Log.open({
-    db, origin, logSigner: ed25519NoteSigner(origin, logKey, nodeSignatures),
+    db, files: benchLogFiles(), origin, logSigner: ed25519NoteSigner(origin, logKey, nodeSignatures),
     receiptSigner: receiptKey, receiptProtected, batchAgeMs: 0, sync: false, tileCacheBytes: 1 << 20,
   })
   const federation = await Federation.start({

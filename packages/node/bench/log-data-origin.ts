@@ -23,7 +23,8 @@ await db.open()
 const logSeed = sha256Digest(utf8('mirror bench log key'))
 const receiptSigner = nodeSignatures.signer('ES256', nodeSignatures.generateSecretKey('ES256'))
 const log = await Log.open({
-  db: db,
+  db,
+  files: { dir: join(dir, 'origin', 'log'), nodesDir: join(dir, 'origin', 'nodes') },
   origin,
   logSigner: ed25519NoteSigner(origin, logSeed, nodeSignatures),
   receiptSigner,

@@ -28,7 +28,7 @@ import { Mirror } from '../src/mirror/mirror.js'
 import { mirrorDatabase } from '../src/mirror/database.js'
 import { createNetwork } from '../src/p2p/network.js'
 import { request } from '../src/p2p/protocols.js'
-import type { Bench } from '../../../scripts/bench-lib.js'
+import { benchLogFiles, type Bench } from '../../../scripts/bench-lib.js'
 import { benchEntry } from './bench-entry.js'
 
 const ENTRIES = Number(process.env.MIRROR_ENTRIES ?? 200_000)
@@ -75,6 +75,7 @@ export default async function (bench: Bench): Promise<void> {
     const log = await Log.openMirror({
       // As in a node: the mirrored log in its sublevel of the node's database (node.ts).
       db: mirrorDatabase(await open('node'), `m-${originHash(ORIGIN)}`),
+      files: benchLogFiles(),
       origin: ORIGIN,
       verifiers: [ed25519NoteVerifier(ORIGIN, fromHex(info.logPublicKey), nodeSignatures)],
       receiptVerifiers: () => [receiptVerifier],

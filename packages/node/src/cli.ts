@@ -24,7 +24,7 @@ const USAGE: Record<string, string> = {
 commands:
   init --dir DIR --origin ORIGIN [--sector NAME]   generate keys (0600) and a config file
   start --config FILE                              run the node
-  fsck --dir DIR                                   re-derive every root from the stored entries
+  fsck --dir DIR [--repair]                        re-derive every root from the stored entries
   devnet [--dir DIR] [--base-port N]               run a 4-node federation on 127.0.0.1 (try things out)
 
 run "scitt-node <command> --help" for a command's options`,
@@ -55,11 +55,15 @@ node's log when its registration policy accepts them.
 federation fields: name, listen [multiaddr], bootstrap [multiaddr/p2p/<id>], trustPolicy (file),
 roles (subset of witness, mirror, sector; default ["witness"]), mirror [origin], crossRegister
 [origin], heartbeatMs (1000), announceMs (10000), timeoutMs (5000).`,
-  fsck: `usage: scitt-node fsck --dir DIR [--config FILE] [--json]
+  fsck: `usage: scitt-node fsck --dir DIR [--config FILE] [--repair] [--json]
 
-Re-derives every root of the log from its stored entries and checks checkpoints, signatures, seals,
-tiles and the entry index. DIR is the node directory (its ${CONFIG_FILE} is read unless --config is
-given). Exit code 1 when anything does not match.`,
+Re-derives every root of the log from its stored entries (the entry bundle files) and checks
+checkpoints, signatures, seals, the tile files, node records, the checkpoint file and the entry
+index. Files beyond the committed state (what a crash leaves; the node deletes them when it starts)
+are listed, not failures. --repair deletes them, rewrites a lagging checkpoint file and rewrites
+tile files and node records that differ from the re-derived ones (never entry bundles). Run it while
+the node is stopped. DIR is the node directory (its ${CONFIG_FILE} is read unless --config is given).
+Exit code 1 when anything does not match.`,
   devnet: `usage: scitt-node devnet [--dir DIR] [--base-port N] [--log-level LEVEL]
 
 Runs a federation "${DEVNET_NAME}" in this process on 127.0.0.1: an IoT, a firmware and a container
@@ -163,17 +167,19 @@ function stopSignal (onSecond: () => void): Promise<string> {
 }
 
 async function fsckCommand (args: string[]): Promise<number> {
-  const p = parseArgs(args, { dir: 'value', config: 'value', json: 'flag' })
+  const p = parseArgs(args, { dir: 'value', config: 'value', json: 'flag', repair: 'flag' })
   const dir = resolve(required(p, 'dir'))
   const configFile = p.flags.get('config')
   const config = loadConfig(typeof configFile === 'string' ? configFile : join(dir, CONFIG_FILE))
-  const report = await fsckNode(config)
+  const report = await fsckNode(config, { repair: p.flags.has('repair') })
   if (p.flags.has('json')) {
     console.log(JSON.stringify(report))
   } else {
     for (const [name, r] of [['', report] as const, ...report.mirrors.map((m) => [`mirror of ${m.origin}: `, m] as const)]) {
       console.log(`${r.ok ? 'ok' : 'FAILED'}: ${name}size ${r.size}, ${r.entries} entries, ${r.checkpoints} checkpoints checked`)
       for (const line of r.errors) console.log(`  ${line}`)
+      for (const line of r.beyond) console.log(`  beyond the committed state: ${line}${p.flags.has('repair') ? '' : ' (--repair deletes it)'}`)
+      for (const line of r.repaired) console.log(`  repaired: ${line}`)
     }
   }
   return report.ok ? 0 : 1

@@ -13,8 +13,8 @@
  * checkpoint and asked its witnesses to cosign it (bounded), then close the verify workers and the
  * database.
  *
- * Storage: the log owns the root keyspace of the node's LevelDB under one-byte prefixes ('s', 'c',
- * 't', 'e', 'i'); the federation (witness state, evidence, mirror receipt keys, cross-registration
+ * Storage (data-dir.ts): the log's files under `log/` and `nodes/log/`, and the root keyspace of the
+ * node's LevelDB under one-byte prefixes ('s', 'c', 'i'); the federation (witness state, evidence, mirror receipt keys, cross-registration
  * cursors) lives in the sublevel `federation` and each mirrored log in the sublevel `m-<hex(SHA-256(
  * origin))>`: sublevel keys start with '!' (0x21) and so never fall in a range the log or its fsck reads.
  */
@@ -34,6 +34,7 @@ import { CrossRegistration } from './mirror/cross-registration.js'
 import { MirrorMetrics } from './mirror/metrics.js'
 import { Mirrors } from './mirror/mirrors.js'
 import { mirrorDatabase } from './mirror/database.js'
+import { mirrorLogFiles, ownLogFiles } from './data-dir.js'
 import { FederationMetrics } from './federation/metrics.js'
 import { ClientAddresses } from './http/client-address.js'
 import { createHttpServer, type HttpServer } from './http/server.js'
@@ -186,6 +187,7 @@ export class ScittNode {
       if (moved > 0) logger.info({ keys: moved }, 'federation store: keys rewritten to the current layout')
       const log = await Log.open({
         db,
+        files: ownLogFiles(config.dataDir),
         origin: config.origin,
         logSigner,
         receiptSigner: receiptKey.signer,
@@ -317,6 +319,7 @@ export class ScittNode {
       trust: fed.trust,
       held: this.#held,
       database: (name) => mirrorDatabase(this.#db, name),
+      files: (origin) => mirrorLogFiles(this.config.dataDir, origin),
       store,
       logger: this.#logger,
       metrics,

@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -14,6 +14,7 @@ import {
 } from '@scitt/core'
 import { nodeSignatures } from '@scitt/node-crypto'
 import { ScittNode, initNode, loadConfig, type NodeConfig } from '@scitt/node'
+import type { LogFiles } from '@scitt/log'
 
 export const ORIGIN = 'example.com/node-test'
 
@@ -132,4 +133,17 @@ export async function pool<T> (n: number, tasks: Array<() => Promise<T>>): Promi
     }
   }))
   return out
+}
+
+/** Files for a log a test opens by itself: under one temporary directory, removed when the process exits. */
+let logFilesRoot: string | undefined
+let logFilesMade = 0
+export function tempLogFiles (): LogFiles {
+  if (logFilesRoot === undefined) {
+    const root = mkdtempSync(join(tmpdir(), 'scitt-node-test-files-'))
+    process.once('exit', () => { rmSync(root, { recursive: true, force: true }) })
+    logFilesRoot = root
+  }
+  const dir = join(logFilesRoot, String(logFilesMade++))
+  return { dir: join(dir, 'log'), nodesDir: join(dir, 'nodes') }
 }

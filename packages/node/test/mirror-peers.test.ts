@@ -41,7 +41,7 @@ describe('a mirror and the peers it fetches from', function () {
     dbs.push(db)
     return db
   }
-  const mirrorLog = async (name: string): Promise<Log> => Log.openMirror({ db: await open(name), origin: ORIGIN, verifiers: [noteVerifier], receiptVerifiers: () => [receiptVerifier], sync: false })
+  const mirrorLog = async (name: string): Promise<Log> => Log.openMirror({ db: await open(name), files: { dir: join(dir, name, 'log'), nodesDir: join(dir, name, 'nodes') }, origin: ORIGIN, verifiers: [noteVerifier], receiptVerifiers: () => [receiptVerifier], sync: false })
 
   /** A peer answering from the origin's log through the protocol's encoder, then `tamper`. */
   const peer = (tamper?: Tamper) => async (resource: string): Promise<Uint8Array> => {
@@ -60,6 +60,7 @@ describe('a mirror and the peers it fetches from', function () {
     dir = await mkdtemp(join(tmpdir(), 'scitt-mirror-peers-'))
     origin = await Log.open({
       db: await open('origin'),
+      files: { dir: join(dir, 'origin', 'log'), nodesDir: join(dir, 'origin', 'nodes') },
       origin: ORIGIN,
       logSigner: ed25519NoteSigner(ORIGIN, logSeed, nodeSignatures),
       receiptSigner,

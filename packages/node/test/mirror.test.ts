@@ -23,7 +23,7 @@ import { silentLogger } from '../src/logger.js'
 import { Mirror } from '../src/mirror/mirror.js'
 import { federationSource, type SourceFederation } from '../src/mirror/source.js'
 import { initFederatedDir, policyText, startFederated, until, type FederatedNode, type NodeKeys } from './federation-helpers.js'
-import { bytes, http, makeIssuer, post, statement } from './helpers.js'
+import { bytes, http, makeIssuer, post, statement, tempLogFiles } from './helpers.js'
 
 const NAME = 'mirrornet'
 
@@ -158,7 +158,7 @@ describe('mirrors over libp2p (iot mirrored by firmware and containers, loopback
     const db = new Level<Uint8Array, Uint8Array>(join(root, 'http-mirror'), { keyEncoding: 'view', valueEncoding: 'view' })
     await db.open()
     try {
-      const log = await Log.openMirror({ db: db, origin: keys.iot.origin, verifiers: [keys.iot.logVerifier], receiptVerifiers: () => [nodeSignatures.verifier(coseKey.algorithm, coseKey.publicKey)], sync: false })
+      const log = await Log.openMirror({ db, files: tempLogFiles(), origin: keys.iot.origin, verifiers: [keys.iot.logVerifier], receiptVerifiers: () => [nodeSignatures.verifier(coseKey.algorithm, coseKey.publicKey)], sync: false })
       const mirror = new Mirror({ origin: keys.iot.origin, log, source, logger: silentLogger() })
       mirror.sync()
       await mirror.idle()

@@ -22,6 +22,7 @@ import { silentLogger } from '../src/logger.js'
 import { Mirrors, type MirrorFederation } from '../src/mirror/mirrors.js'
 import { keptReceiptKeys } from '../src/mirror/receipt-keys.js'
 import { STORE_KEYS } from '../src/store-layout.js'
+import { tempLogFiles } from './helpers.js'
 
 const ORIGIN = 'origin.example/log'
 const seed = (s: string): Uint8Array => sha256Digest(utf8(s))
@@ -68,11 +69,12 @@ const junker: Peer = (resource, body) => resource.startsWith('checkpoints/')
 
 class Origin {
   readonly db = memory()
+  readonly files = tempLogFiles()
   log!: Log
 
   async open (key: LogKey, receipt: ReceiptKey): Promise<void> {
     this.log = await Log.open({
-      db: this.db, origin: ORIGIN, logSigner: key.signer, receiptSigner: receipt.signer,
+      db: this.db, files: this.files, origin: ORIGIN, logSigner: key.signer, receiptSigner: receipt.signer,
       receiptProtected: receipt.protectedHeader, batchSize: 1024, batchAgeMs: 5, sync: false,
     })
   }
@@ -91,6 +93,7 @@ class Origin {
 class Harness {
   readonly store = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   readonly db = memory()
+  readonly files = tempLogFiles()
   readonly held = new HeldLogs(['own.example/log', ORIGIN])
   readonly listeners = new Set<(event: FederationEvent) => void>()
   peers: Record<string, Peer> = { origin: honest }
@@ -115,6 +118,7 @@ class Harness {
       trust: TrustPolicy.parse(this.policy),
       held: this.held,
       database: (name) => this.db.sublevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' }),
+      files: () => this.files,
       store: this.store,
       logger: silentLogger(),
       retryMs: 60_000,

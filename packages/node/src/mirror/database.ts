@@ -17,6 +17,7 @@ export function mirrorDatabase (root: Level<Uint8Array, Uint8Array>, name: strin
     get: (key, options) => sublevel.get(key, options),
     getMany: (keys, options) => sublevel.getMany(keys, options),
     iterator: (options) => sublevel.iterator(options),
+    clear: (options) => sublevel.clear(options),
     batch: (operations: BatchPut[], options) => root.batch(operations.map((op) => ({ type: 'put' as const, key: concatBytes(prefix, op.key), value: op.value })), options),
   }
 }

@@ -12,7 +12,7 @@
  * among the node's held logs (served over HTTP and the log-data protocol).
  */
 import { equalBytes, originHash } from '@scitt/core'
-import { Log, type LogDatabase } from '@scitt/log'
+import { Log, type LogDatabase, type LogFiles } from '@scitt/log'
 import { openDescriptor } from '../federation/descriptor.js'
 import type { FederationEvent } from '../federation/federation.js'
 import type { Head } from '../federation/heads.js'
@@ -43,6 +43,8 @@ export interface MirrorsOptions {
   held: HeldLogs
   /** The database of one mirrored log (a sublevel of the node's LevelDB). */
   database: (name: string) => LogDatabase
+  /** Where the files of one mirrored log go (data-dir.ts). */
+  files: (origin: string) => LogFiles
   /** Where receipt keys learned from descriptors are kept. */
   store: FederationDb
   logger: Logger
@@ -190,6 +192,7 @@ export class Mirrors {
     if (verifiers.length === 0) throw new TypeError(`${origin} is not a log of the trust policy`)
     const log = await Log.openMirror({
       db: this.#o.database(`m-${originHash(origin)}`),
+      files: this.#o.files(origin),
       origin,
       verifiers,
       receiptVerifiers: () => this.#receiptKeys.verifiers(origin),
