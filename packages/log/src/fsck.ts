@@ -7,7 +7,8 @@
  * `checkpoint` file that lags are not errors: they are listed, and `repair` deletes or rewrites them,
  * as the log does when it opens. With `repair`, files inside the tree that differ from the
  * re-derived ones (hash tiles, node records, partials) are rewritten too; entry bundles are the
- * source and are never rewritten.
+ * source and are never rewritten. A log still in the earlier layout (migrate.ts) is an error, which
+ * `repair` migrates.
  */
 import {
   EMPTY_ROOT, TILE_WIDTH, decodeSeal, equalBytes, leafHash, openCheckpoint, parseCheckpoint, parseEntryBundle, parseNote,
@@ -19,6 +20,7 @@ import {
   type CheckpointRecord,
 } from './layout.js'
 import { diskFs } from './log-fs.js'
+import { hasLegacyLayout, migrateLegacyLayout } from './migrate.js'
 import type { LogFiles } from './log.js'
 import { NodeRecords, RECORD_SIZE, encodeRecord } from './node-records.js'
 import { CHECKPOINT_FILE, StaticTree, staticPath, type StaticFile } from './static-tree.js'
@@ -79,6 +81,13 @@ export async function fsckFiles (db: LogDatabase, files: FsckFiles, options: Fsc
   const errors: string[] = []
   const repaired: string[] = []
   const fail = (message: string): void => { if (errors.length < MAX_ERRORS) errors.push(message) }
+  if (await hasLegacyLayout(db)) {
+    if (options.repair !== true) {
+      fail('the log is in the earlier layout (entries and tiles as database records): start the node, or run fsck with repair, to migrate it to files')
+      return { ok: false, size: 0, entries: 0, checkpoints: 0, latestCheckpoint: undefined, errors, beyond: [], repaired }
+    }
+    repaired.push(`migrated ${await migrateLegacyLayout(db, files.tree, files.records)} entries from the earlier layout to files`)
+  }
   const stateValue = await db.get(STATE_KEY, VIEW)
   const state = stateValue === undefined ? { size: 0, peaks: [] } : decodeTreeState(stateValue)
   const checkpoints = new Cursor(db)

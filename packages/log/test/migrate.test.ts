@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict'
 import { TILE_WIDTH, concatBytes, u64be } from '@scitt/core'
-import { Log, type LogDatabase } from '@scitt/log'
+import { Log, fsck, type LogDatabase } from '@scitt/log'
 import { LEGACY_BUNDLE_RANGE, LEGACY_TILE_RANGE, VIEW } from '../src/layout.js'
 import { hasLegacyLayout } from '../src/migrate.js'
-import { SignatureRecord, entryOf, logOptions, memoryBackend, noteVerifier, receiptVerifier } from './harness.js'
+import { SignatureRecord, entryOf, filesFor, logOptions, memoryBackend, noteVerifier, receiptVerifier } from './harness.js'
 
 const SIZE = 3 * TILE_WIDTH + 100
 
@@ -18,11 +18,11 @@ describe('Log migration from database records to files', function () {
   after(() => backend.cleanup())
 
   /** Copies every record of `from` to `to`, then adds the earlier layout's bundle records (and a tile part record). */
-  async function legacyCopy (from: LogDatabase, log: Log, to: LogDatabase): Promise<void> {
+  async function legacyCopy (from: LogDatabase, log: Log, to: LogDatabase, size = SIZE): Promise<void> {
     const rows = await from.iterator({ ...VIEW }).nextv(1_000_000)
     const puts = rows.map(([key, value]) => ({ type: 'put' as const, key, value }))
-    for (let n = 0; n * TILE_WIDTH < SIZE; n++) {
-      const width = Math.min(TILE_WIDTH, SIZE - n * TILE_WIDTH)
+    for (let n = 0; n * TILE_WIDTH < size; n++) {
+      const width = Math.min(TILE_WIDTH, size - n * TILE_WIDTH)
       puts.push({ type: 'put', key: concatBytes(LEGACY_BUNDLE_RANGE.gte, u64be(n)), value: await log.entryBundle(n, width) })
     }
     puts.push({ type: 'put', key: concatBytes(LEGACY_TILE_RANGE.gte, Uint8Array.of(0), u64be(0), Uint8Array.of(0)), value: new Uint8Array(33) })
@@ -38,6 +38,10 @@ describe('Log migration from database records to files', function () {
     await legacyCopy(db, log, legacy)
     assert.ok(await hasLegacyLayout(legacy))
 
+    const files = filesFor(legacy)
+    const before = await fsck(legacy, files, { origin: log.origin })
+    assert.match(before.errors.join('\n'), /the earlier layout/)
+    assert.ok(await hasLegacyLayout(legacy), 'fsck without repair changes nothing')
     const migrated = await Log.open(logOptions(legacy, record, { batchSize: 100 }))
     assert.equal(await hasLegacyLayout(legacy), false, 'no record of the earlier layout is left')
     assert.equal(migrated.latestCheckpoint()!.note, log.latestCheckpoint()!.note)
@@ -54,6 +58,20 @@ describe('Log migration from database records to files', function () {
     // It goes on appending in the files.
     assert.equal((await migrated.add(entryOf('after migration'))).index, SIZE)
     await migrated.close()
+    await log.close()
+  })
+
+  it('fsck with repair migrates a log of the earlier layout', async () => {
+    const record = new SignatureRecord()
+    const db = await backend.create()
+    const log = await Log.open(logOptions(db, record, { batchSize: 100 }))
+    await Promise.all(Array.from({ length: 300 }, (_, i) => log.add(entryOf(`r ${i}`))))
+    const legacy = await backend.create()
+    await legacyCopy(db, log, legacy, 300)
+    const report = await fsck(legacy, filesFor(legacy), { origin: log.origin, repair: true, noteVerifiers: [noteVerifier] })
+    assert.deepEqual(report.errors, [])
+    assert.match(report.repaired.join('\n'), /migrated 300 entries/)
+    assert.equal(await hasLegacyLayout(legacy), false)
     await log.close()
   })
 
